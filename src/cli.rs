@@ -1,0 +1,302 @@
+//! The command line: clap stays here. `run` parses the arguments, resolves them into a `Config`,
+//! runs the command and maps the outcome to an exit code. It can be called more than once in a
+//! process (tests do) and never exits the process itself.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::compiler::{self, Compilation};
+use crate::diagnostic::did_you_mean;
+use crate::emit::{self, Colour};
+use crate::error::{EXIT_DRIFT, EXIT_OK, Error};
+use crate::init;
+use crate::schema;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success; for `check`, out/ is exactly what the spec compiles to
+  1  `check` found drift (the diff is printed)
+  2  invalid spec or invalid usage (every problem is printed)
+  3  I/O or internal error";
+
+/// Compiles a KDL platform spec into the Helm values, Alloy configuration and manifests of a
+/// multi-tenant LGTM observability stack, committed under out/.
+#[derive(Debug, Parser)]
+#[command(name = "lgtmc", version, after_help = EXIT_CODES, rename_all = "kebab-case")]
+struct Cli {
+    /// Directory holding platform.kdl and environments/.
+    #[arg(
+        short = 'C',
+        long,
+        global = true,
+        default_value = ".",
+        env = "LGTMC_SPEC_DIR"
+    )]
+    spec: PathBuf,
+    /// When to colour diffs and diagnostics (NO_COLOR is respected by `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColourChoice::Auto)]
+    color: ColourChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColourChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+#[command(rename_all = "kebab-case")]
+enum Command {
+    /// Render the platform into out/: writes only files whose bytes changed, each atomically,
+    /// and removes files it generated before that the spec no longer produces.
+    Render(TreeArgs),
+    /// Exit 0 when out/ is exactly what the spec compiles to; exit 1 with a diff when it is not.
+    /// Writes nothing.
+    Check(TreeArgs),
+    /// Show how out/ differs from what the spec compiles to. Always exits 0 unless the spec is
+    /// invalid. Writes nothing.
+    Diff(TreeArgs),
+    /// Check the spec only: syntax, schema and semantics. Writes nothing.
+    Validate,
+    /// Create a starter GitOps repository (the example platform) in DIR and render it.
+    Init {
+        /// Where to create it.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print the JSON Schema of the spec.
+    Schema,
+}
+
+#[derive(Debug, clap::Args)]
+struct TreeArgs {
+    /// Only this environment (repeatable). Default: all.
+    #[arg(long = "env", value_name = "ENV")]
+    environments: Vec<String>,
+    /// The rendered tree. Default: out/ beside platform.kdl.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Use templates from DIR in place of the built-in ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+/// Runs lgtmc with these arguments; returns the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return error.exit_code();
+        }
+    };
+    let colour = colour(cli.color, std::io::stderr().is_terminal());
+    let stdout_colour = self::colour(cli.color, std::io::stdout().is_terminal());
+    match execute(&cli, stdout_colour) {
+        Ok(code) => code,
+        Err(error) => {
+            report(&error, colour);
+            error.exit_code()
+        }
+    }
+}
+
+fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
+    let spec_dir = cli.spec.as_path();
+    match &cli.command {
+        Command::Render(args) => {
+            let (compilation, out_dir, selected) = compile(spec_dir, args)?;
+            let tree = &compilation.files;
+            let report = emit::write_tree_in(&out_dir, tree, &|path| in_scope(path, &selected))?;
+            let count = report.written.len() + report.unchanged.len();
+            print_out(&format!(
+                "rendered {count} file{} into {}: {} written, {} removed, {} unchanged\n",
+                plural(count),
+                out_dir.display(),
+                report.written.len(),
+                report.removed.len(),
+                report.unchanged.len()
+            ));
+            Ok(EXIT_OK)
+        }
+        Command::Check(args) | Command::Diff(args) => {
+            let (compilation, out_dir, selected) = compile(spec_dir, args)?;
+            let tree = &compilation.files;
+            let scope = |path: &str| {
+                in_scope(path, &selected) && (selected.is_empty() || path != emit::MANIFEST_PATH)
+            };
+            let drift = emit::compare_tree_in(&out_dir, tree, &scope)?;
+            let compared = tree.keys().filter(|path| scope(path)).count();
+            let is_check = matches!(cli.command, Command::Check(_));
+            if drift.is_clean() {
+                print_out(&format!(
+                    "{} is up to date ({compared} file{})\n",
+                    out_dir.display(),
+                    plural(compared)
+                ));
+                return Ok(EXIT_OK);
+            }
+            print_out(&emit::format_drift(&drift, &out_label(&out_dir), colour));
+            if is_check {
+                eprintln!(
+                    "error: {} is stale: run `lgtmc render` and commit the result",
+                    out_dir.display()
+                );
+                Ok(EXIT_DRIFT)
+            } else {
+                Ok(EXIT_OK)
+            }
+        }
+        Command::Validate => {
+            let spec = compiler::validate_spec(spec_dir)?;
+            let names: Vec<&str> = spec.environments.iter().map(|e| e.name.as_str()).collect();
+            let tenants = spec
+                .environments
+                .first()
+                .map_or(0, |e| e.platform.tenants.len());
+            print_out(&format!(
+                "the spec is valid: {} environment{} ({}), {} tenant{}\n",
+                names.len(),
+                plural(names.len()),
+                names.join(", "),
+                tenants,
+                plural(tenants)
+            ));
+            Ok(EXIT_OK)
+        }
+        Command::Init { dir } => {
+            let written = init::init(dir)?;
+            print_out(&format!(
+                "created a starter platform in {} ({} files); next: edit platform.kdl, then `lgtmc render`\n",
+                dir.display(),
+                written
+            ));
+            Ok(EXIT_OK)
+        }
+        Command::Schema => {
+            print_out(&schema::text());
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn compile(spec_dir: &Path, args: &TreeArgs) -> Result<(Compilation, PathBuf, Vec<String>), Error> {
+    let compilation = compiler::compile(spec_dir, args.templates.as_deref())?;
+    for name in &args.environments {
+        if !compilation.environments.contains(name) {
+            let help = did_you_mean(name, compilation.environments.iter().map(String::as_str))
+                .unwrap_or_else(|| {
+                    format!(
+                        "the environments are: {}",
+                        compilation.environments.join(", ")
+                    )
+                });
+            return Err(Error::Usage {
+                message: format!("unknown environment `{name}`"),
+                help: Some(help),
+            });
+        }
+    }
+    let default_out = if spec_dir == Path::new(".") {
+        PathBuf::from("out")
+    } else {
+        spec_dir.join("out")
+    };
+    let out_dir = args.out.clone().unwrap_or(default_out);
+    Ok((compilation, out_dir, args.environments.clone()))
+}
+
+/// Whether `path` belongs to one of the selected environments (all, when none is selected). The
+/// manifest describes the whole platform, so it is in every scope of a render.
+fn in_scope(path: &str, selected: &[String]) -> bool {
+    selected.is_empty()
+        || path == emit::MANIFEST_PATH
+        || selected.iter().any(|env| {
+            path.strip_prefix(env.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+}
+
+fn out_label(out_dir: &Path) -> String {
+    out_dir
+        .display()
+        .to_string()
+        .trim_start_matches("./")
+        .to_owned()
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// Writes to stdout; a closed pipe (`lgtmc diff | head`) is not an error.
+fn print_out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+fn colour(choice: ColourChoice, is_terminal: bool) -> Colour {
+    match choice {
+        ColourChoice::Always => Colour::Always,
+        ColourChoice::Never => Colour::Never,
+        ColourChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            if is_terminal && !no_color {
+                Colour::Always
+            } else {
+                Colour::Never
+            }
+        }
+    }
+}
+
+/// Prints an error once, with source snippets where it has them.
+fn report(error: &Error, colour: Colour) {
+    let theme = match colour {
+        Colour::Always => miette::GraphicalTheme::unicode(),
+        Colour::Never => miette::GraphicalTheme::unicode_nocolor(),
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let render = |diagnostic: &dyn miette::Diagnostic| {
+        let mut text = String::new();
+        let _ = handler.render_report(&mut text, diagnostic);
+        eprint!("{text}");
+    };
+    match error {
+        Error::Spec(problems) => {
+            for problem in problems {
+                render(problem);
+            }
+            eprintln!("error: {error}; nothing was written");
+        }
+        Error::Verify(errors) => {
+            for verify_error in errors {
+                render(verify_error);
+            }
+            eprintln!("error: {error}; nothing was written");
+        }
+        Error::Render(render_error) => {
+            render(render_error);
+            eprintln!("error: nothing was written");
+        }
+        Error::Usage { message, help } => {
+            eprintln!("error: {message}");
+            if let Some(help) = help {
+                eprintln!("help: {help}");
+            }
+        }
+        Error::NoSpec { .. } => {
+            eprintln!("error: {error}");
+            eprintln!("help: run `lgtmc init` to create one, or point at it with `-C DIR`");
+        }
+        Error::Read { .. } | Error::Emit(_) => eprintln!("error: {error}"),
+    }
+}

@@ -1,0 +1,48 @@
+//! The orchestrator: runs the stages in order, from the spec directory to the rendered tree.
+//!
+//! load → document + validate → plan → render → verify. Nothing here writes; `emit` does that,
+//! and only with the complete, verified tree this returns.
+
+use std::path::Path;
+
+use crate::emit::{MANIFEST_PATH, manifest_text};
+use crate::error::Error;
+use crate::load::{self, LoadError};
+use crate::plan::{self, EnvironmentPlan};
+use crate::render;
+use crate::validate::{self, ValidSpec};
+use crate::verify;
+
+/// The compiled platform.
+#[derive(Debug)]
+pub struct Compilation {
+    /// The environment names, in promotion order.
+    pub environments: Vec<String>,
+    /// Every file lgtmc owns under `out/`, the manifest included.
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+/// Loads and validates the spec, without rendering.
+pub fn validate_spec(spec_dir: &Path) -> Result<ValidSpec, Error> {
+    let loaded = load::load(spec_dir).map_err(|error| match error {
+        LoadError::NoSpec { dir } => Error::NoSpec { dir },
+        LoadError::Io { path, source } => Error::Read { path, source },
+        LoadError::Syntax(problems) => Error::Spec(problems),
+    })?;
+    validate::validate(&loaded).map_err(Error::Spec)
+}
+
+/// Compiles the spec in `spec_dir` into the complete tree of files under `out/`.
+pub fn compile(spec_dir: &Path, templates_dir: Option<&Path>) -> Result<Compilation, Error> {
+    let spec = validate_spec(spec_dir)?;
+    let plans: Vec<EnvironmentPlan> = spec.environments.iter().map(plan::plan).collect();
+    let env = render::environment(templates_dir)?;
+    let mut rendered = render::render(&env, &plans)?;
+    verify::verify(&rendered).map_err(Error::Verify)?;
+    let manifest = manifest_text(rendered.files.keys().map(String::as_str));
+    rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
+    Ok(Compilation {
+        environments: spec.environments.into_iter().map(|e| e.name).collect(),
+        files: rendered.files,
+    })
+}

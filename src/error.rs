@@ -1,0 +1,55 @@
+//! The library's error: what went wrong in a run, and the exit code it maps to.
+//!
+//! Exit codes: 0 success; 1 drift (`check`); 2 invalid input or usage; 3 I/O or internal error.
+
+use std::path::PathBuf;
+
+use crate::diagnostic::Problem;
+use crate::emit::EmitError;
+use crate::render::RenderError;
+use crate::verify::VerifyError;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_DRIFT: i32 = 1;
+pub const EXIT_INVALID: i32 = 2;
+pub const EXIT_INTERNAL: i32 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line asks for something that cannot be done (an unknown environment, an
+    /// `init` over an existing spec).
+    #[error("{message}")]
+    Usage {
+        message: String,
+        help: Option<String>,
+    },
+    /// No `platform.kdl` where the spec should be.
+    #[error("no `platform.kdl` in `{}`", dir.display())]
+    NoSpec { dir: PathBuf },
+    /// Problems in the spec: syntax, schema, semantics. All of them.
+    #[error("the spec has {} problem{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Spec(Vec<Problem>),
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("{} rendered file{} did not verify", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Verify(Vec<VerifyError>),
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage { .. } | Error::NoSpec { .. } | Error::Spec(_) => EXIT_INVALID,
+            Error::Read { .. } | Error::Render(_) | Error::Verify(_) | Error::Emit(_) => {
+                EXIT_INTERNAL
+            }
+        }
+    }
+}

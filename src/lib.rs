@@ -1,0 +1,27 @@
+//! lgtmc compiles one KDL platform spec (`platform.kdl` plus `environments/<env>.kdl` overlays)
+//! into the files a GitOps repository commits under `out/`: Helm values, collector configuration
+//! and manifests for a multi-tenant Grafana LGTM stack on Rook-Ceph.
+//!
+//! The pipeline, one module per stage (ARCHITECTURE.md has the whole map):
+//! `load` → `document` → `validate` → `plan` → `render` → `verify` → `emit`, run in order by
+//! `compiler`. `cli` is the command line; `main.rs` only calls `cli::run`.
+//!
+//! There are no stability guarantees for this library interface: it exists for the binary, the
+//! tests and the benchmarks.
+
+pub mod cli;
+pub mod compiler;
+pub mod diagnostic;
+pub mod document;
+pub mod emit;
+pub mod error;
+pub mod init;
+pub mod load;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod schema;
+pub mod validate;
+pub mod verify;
+
+pub use cli::run;

@@ -1,0 +1,214 @@
+//! Stage 5, render: run each planned artifact through its minijinja template.
+//!
+//! Templates are embedded in the binary (see `build.rs`); `--templates DIR` replaces any of them
+//! file by file. Undefined variables are errors, and every `{{ value }}` in a YAML or JSON template
+//! is JSON-escaped (valid YAML too), so no string from the spec can break the file it lands in.
+//! A template that wants raw text must say so with a filter that returns a safe string.
+//!
+//! **Invariant:** rendering reads no file and no environment variable: the output bytes depend
+//! only on the plan, the templates and the lgtmc version.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+
+use crate::plan::EnvironmentPlan;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+}
+
+/// The rendered platform: path under `out/` → file contents, plus which template made each file.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub files: BTreeMap<String, String>,
+    pub templates: BTreeMap<String, String>,
+}
+
+/// A template that does not parse or does not render: a bug in a template (ours, or one given with
+/// `--templates`), never a problem in the spec.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("template `{template}` failed{}: {detail}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+#[diagnostic(help(
+    "this is a template bug: fix the template, or report it if it is one of lgtmc's own"
+))]
+pub struct TemplateError {
+    pub template: String,
+    pub line: Option<usize>,
+    pub detail: String,
+    #[source_code]
+    source_code: Option<NamedSource<Arc<str>>>,
+    #[label("here")]
+    span: Option<SourceSpan>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateDirError {
+    #[error("cannot read templates from `{}`: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: walkdir::Error,
+    },
+    #[error("cannot read template `{}`: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The template environment: embedded templates, then any overrides from `templates_dir`.
+pub fn environment(templates_dir: Option<&Path>) -> Result<Environment<'static>, RenderError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let syntax = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .map_err(|error| template_error(&env, "(syntax)", &error))?;
+    env.set_syntax(syntax);
+    env.set_auto_escape_callback(|name| {
+        let name = name.strip_suffix(".j2").unwrap_or(name);
+        match name.rsplit('.').next() {
+            Some("yaml" | "yml" | "json") => AutoEscape::Json,
+            // Fail closed: a template for a format we have no escaping rules for cannot print
+            // a value at all.
+            _ => AutoEscape::Custom("unsupported".into()),
+        }
+    });
+    env.add_filter("toyaml", toyaml);
+    for (name, source) in embedded::TEMPLATES {
+        env.add_template(name, source)
+            .map_err(|error| template_error_with_source(name, source, &error))?;
+    }
+    if let Some(dir) = templates_dir {
+        for (name, source) in read_template_dir(dir).map_err(RenderError::TemplateDir)? {
+            env.add_template_owned(name.clone(), source.clone())
+                .map_err(|error| template_error_with_source(&name, &source, &error))?;
+        }
+    }
+    Ok(env)
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum RenderError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Template(Box<TemplateError>),
+    #[error(transparent)]
+    TemplateDir(TemplateDirError),
+}
+
+/// Renders every artifact of every environment.
+pub fn render(
+    env: &Environment<'static>,
+    plans: &[EnvironmentPlan],
+) -> Result<Rendered, RenderError> {
+    let mut rendered = Rendered::default();
+    for plan in plans {
+        for artifact in &plan.artifacts {
+            let template = env
+                .get_template(artifact.template)
+                .map_err(|error| template_error(env, artifact.template, &error))?;
+            let body = template
+                .render(Serde(plan))
+                .map_err(|error| template_error(env, artifact.template, &error))?;
+            let text = format!("{}{body}", header(&artifact.path, &plan.sources));
+            rendered.files.insert(artifact.path.clone(), text);
+            rendered
+                .templates
+                .insert(artifact.path.clone(), artifact.template.to_owned());
+        }
+    }
+    Ok(rendered)
+}
+
+/// The "do not edit" line, in the comment syntax of the file's format (JSON has none).
+pub fn header(path: &str, sources: &[String]) -> String {
+    let line = format!(
+        "generated by lgtmc from {}; do not edit",
+        sources.join(" and ")
+    );
+    match path.rsplit('.').next() {
+        Some("yaml" | "yml") | None => format!("# {line}\n"),
+        Some("alloy") => format!("// {line}\n"),
+        Some("md") => format!("<!-- {line} -->\n"),
+        _ => String::new(),
+    }
+}
+
+/// `{{ value | toyaml }}`: a value as a YAML flow-free block, marked safe so the JSON auto-escape
+/// leaves it alone. Serialised by serde, so strings are always quoted where YAML needs it.
+fn toyaml(value: minijinja::Value) -> Result<minijinja::Value, minijinja::Error> {
+    let text = serde_norway::to_string(&value).map_err(|error| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("cannot write YAML: {error}"),
+        )
+    })?;
+    Ok(minijinja::Value::from_safe_string(
+        text.trim_end().to_owned(),
+    ))
+}
+
+fn read_template_dir(dir: &Path) -> Result<Vec<(String, String)>, TemplateDirError> {
+    let mut templates = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|source| TemplateDirError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let name = relative.to_string_lossy().replace('\\', "/");
+        let source =
+            std::fs::read_to_string(entry.path()).map_err(|source| TemplateDirError::Read {
+                path: entry.path().to_path_buf(),
+                source,
+            })?;
+        templates.push((name, source));
+    }
+    Ok(templates)
+}
+
+fn template_error(env: &Environment<'static>, name: &str, error: &minijinja::Error) -> RenderError {
+    let template_name = error.name().unwrap_or(name).to_owned();
+    let source = env
+        .get_template(&template_name)
+        .map(|template| template.source().to_owned())
+        .unwrap_or_default();
+    template_error_with_source(&template_name, &source, error)
+}
+
+fn template_error_with_source(name: &str, source: &str, error: &minijinja::Error) -> RenderError {
+    let span = error
+        .range()
+        .filter(|range| range.end <= source.len())
+        .map(|range| SourceSpan::from(range.start..range.end));
+    RenderError::Template(Box::new(TemplateError {
+        template: error.name().unwrap_or(name).to_owned(),
+        line: error.line(),
+        detail: error
+            .detail()
+            .map_or_else(|| error.kind().to_string(), str::to_owned),
+        source_code: (!source.is_empty())
+            .then(|| NamedSource::new(format!("templates/{name}"), Arc::from(source))),
+        span,
+    }))
+}
+
+/// The embedded templates, for `lgtmc init` and for tests.
+pub fn embedded_templates() -> &'static [(&'static str, &'static str)] {
+    embedded::TEMPLATES
+}

@@ -1,0 +1,130 @@
+//! Shared helpers: a temporary copy of the example spec, and running the binary in it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The repository root: the example spec lives there.
+pub(crate) fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary GitOps repository holding a copy of the example spec.
+pub(crate) struct Repo {
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl Repo {
+    /// The example platform: `platform.kdl` and `environments/*.kdl` of this repository.
+    pub(crate) fn example() -> Repo {
+        let repo = Repo::empty();
+        let root = repo_root();
+        repo.write("platform.kdl", &read(&root.join("platform.kdl")));
+        for env in ["dev", "staging", "prod"] {
+            let name = format!("environments/{env}.kdl");
+            repo.write(&name, &read(&root.join(&name)));
+        }
+        repo
+    }
+
+    pub(crate) fn empty() -> Repo {
+        Repo {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub(crate) fn write(&self, name: &str, text: &str) {
+        let path = self.path().join(name);
+        fs::create_dir_all(path.parent().expect("a parent")).expect("create dirs");
+        fs::write(path, text).expect("write");
+    }
+
+    pub(crate) fn read(&self, name: &str) -> String {
+        read(&self.path().join(name))
+    }
+
+    /// Replaces `from` with `to` in a spec file; fails the test when `from` is absent.
+    pub(crate) fn edit(&self, name: &str, from: &str, to: &str) {
+        let text = self.read(name);
+        assert!(text.contains(from), "`{from}` not in {name}");
+        self.write(name, &text.replacen(from, to, 1));
+    }
+
+    /// Runs lgtmc with `args` in the repository, without colour.
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
+        Command::cargo_bin("lgtmc")
+            .expect("the lgtmc binary")
+            .current_dir(self.path())
+            .env_remove("LGTMC_SPEC_DIR")
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .expect("lgtmc runs")
+    }
+
+    /// Every file below `dir` (relative to the repository), path → bytes.
+    pub(crate) fn snapshot_tree(&self, dir: &str) -> BTreeMap<String, Vec<u8>> {
+        let root = self.path().join(dir);
+        let mut files = BTreeMap::new();
+        if !root.exists() {
+            return files;
+        }
+        for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+            let entry = entry.expect("walk");
+            if entry.file_type().is_file() {
+                let relative = entry.path().strip_prefix(&root).expect("below root");
+                files.insert(
+                    relative.to_string_lossy().replace('\\', "/"),
+                    fs::read(entry.path()).expect("read"),
+                );
+            }
+        }
+        files
+    }
+}
+
+pub(crate) fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+pub(crate) fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub(crate) fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing both streams when it is wrong.
+#[track_caller]
+pub(crate) fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit code\n--- stdout\n{}\n--- stderr\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The shared reference material (chart values, CRDs), present in CI and in the developers'
+/// workspace but not in a user's clone. Tests that need it print why they skip without it.
+pub(crate) fn shared_reference() -> Option<PathBuf> {
+    let path = repo_root().join("../shared/reference");
+    if path.is_dir() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is absent (it exists in CI and the developers' workspace); this test checks rendered values against upstream chart files and did not run",
+            path.display()
+        );
+        None
+    }
+}
