@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 
 /// One input file, kept whole so that any later stage can quote it.
 #[derive(Clone, Debug)]
@@ -52,15 +52,12 @@ pub struct Problem {
     pub message: String,
     #[source_code]
     source_code: NamedSource<Arc<str>>,
-    #[label("{label}")]
-    pub span: SourceSpan,
-    pub label: String,
+    /// The primary span first; more spans (say, where a duplicate was first declared) after it.
+    #[label(collection)]
+    pub labels: Vec<LabeledSpan>,
     #[help]
     pub help: Option<String>,
-    /// Where the same thing was said before, for duplicates.
-    #[related]
-    pub related: Vec<Problem>,
-    /// File and 1-based line and column, for sorting and for one-line output.
+    /// File and 1-based line and column of the primary span, for sorting and one-line output.
     pub file: String,
     pub line: usize,
     pub column: usize,
@@ -77,10 +74,8 @@ impl Problem {
         Problem {
             message: message.into(),
             source_code: source.named_source(),
-            span,
-            label: label.into(),
+            labels: vec![LabeledSpan::new_primary_with_span(Some(label.into()), span)],
             help: None,
-            related: Vec::new(),
             file: source.name.clone(),
             line,
             column,
@@ -93,10 +88,15 @@ impl Problem {
         self
     }
 
+    /// Adds a secondary span in the same file.
     #[must_use]
-    pub fn with_related(mut self, related: Problem) -> Self {
-        self.related.push(related);
+    pub fn with_label(mut self, span: SourceSpan, label: impl Into<String>) -> Self {
+        self.labels.push(LabeledSpan::new_with_span(Some(label.into()), span));
         self
+    }
+
+    fn label(&self) -> Option<&str> {
+        self.labels.first().and_then(LabeledSpan::label)
     }
 
     fn sort_key(&self) -> (String, usize, usize, String) {
@@ -113,7 +113,7 @@ impl Problem {
 /// per environment, and should be reported once).
 pub fn tidy(mut problems: Vec<Problem>) -> Vec<Problem> {
     problems.sort_by_key(Problem::sort_key);
-    problems.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.label == b.label);
+    problems.dedup_by(|a, b| a.sort_key() == b.sort_key() && a.label() == b.label());
     problems
 }
 

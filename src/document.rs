@@ -11,7 +11,7 @@
 //! **Invariant:** every value in `Document::value` has an `Origin` at its JSON pointer or at the
 //! pointer of an enclosing value, so any later problem can be reported at a file, line and column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 use miette::SourceSpan;
@@ -67,6 +67,9 @@ impl Origins {
 pub struct Document {
     pub value: Value,
     pub origins: Origins,
+    /// Objects that had an unknown key: a "missing key" there is most likely that key
+    /// misspelt, already reported, so validation does not report it again.
+    pub misspelt: BTreeSet<String>,
 }
 
 /// Appends one JSON-pointer segment, escaped.
@@ -81,12 +84,9 @@ pub fn from_platform(
     file_index: usize,
     schema: &Value,
     problems: &mut Vec<Problem>,
-) -> Document {
+) -> Option<Document> {
     let mut converter = Converter::new(file, file_index, schema, problems);
-    let Some(node) = converter.single_root(document, "platform", "platform \"bare-metal\" { … }")
-    else {
-        return converter.finish(Value::Object(Map::new()));
-    };
+    let node = converter.single_root(document, "platform", "platform \"bare-metal\" { … }")?;
     let mut object = converter.struct_body(node, schema, "", 1, &["name"]);
     match node
         .entries()
@@ -106,7 +106,7 @@ pub fn from_platform(
             Some("for example `platform \"bare-metal\" { … }`"),
         ),
     }
-    converter.finish(Value::Object(object))
+    Some(converter.finish(Value::Object(object)))
 }
 
 /// Converts `environments/<stem>.kdl`: exactly one `environment "<stem>" { … }` node whose
@@ -118,12 +118,10 @@ pub fn from_overlay(
     stem: &str,
     schema: &Value,
     problems: &mut Vec<Problem>,
-) -> Document {
+) -> Option<Document> {
     let mut converter = Converter::new(file, file_index, schema, problems);
     let example = format!("environment \"{stem}\" {{ … }}");
-    let Some(node) = converter.single_root(document, "environment", &example) else {
-        return converter.finish(Value::Object(Map::new()));
-    };
+    let node = converter.single_root(document, "environment", &example)?;
     let arguments: Vec<&KdlEntry> = node
         .entries()
         .iter()
@@ -133,7 +131,11 @@ pub fn from_overlay(
         [entry] if entry.value().as_string() == Some(stem) => {}
         [entry] => converter.problem(
             entry.span(),
-            format!("this file describes environment `{stem}`, its file name says so"),
+            format!(
+                "`{}` must describe environment `{stem}`, not `{}`",
+                file.name,
+                entry.value().as_string().unwrap_or_default()
+            ),
             "does not match the file name",
             Some(&format!(
                 "write `environment \"{stem}\"`, or rename the file"
@@ -147,7 +149,7 @@ pub fn from_overlay(
         ),
     }
     let object = converter.struct_body(node, schema, "", 1, &["name", "environments"]);
-    converter.finish(Value::Object(object))
+    Some(converter.finish(Value::Object(object)))
 }
 
 /// Merges an overlay onto a copy of the platform document: objects merge key by key (map
@@ -156,6 +158,7 @@ pub fn from_overlay(
 pub fn merge(base: &Document, overlay: &Document) -> Document {
     let mut merged = base.clone();
     merge_value(&mut merged, &overlay.value, &overlay.origins, "");
+    merged.misspelt.extend(overlay.misspelt.iter().cloned());
     merged
 }
 
@@ -212,6 +215,7 @@ struct Converter<'a> {
     root_schema: &'a Value,
     problems: &'a mut Vec<Problem>,
     origins: Origins,
+    misspelt: BTreeSet<String>,
 }
 
 impl<'a> Converter<'a> {
@@ -227,6 +231,7 @@ impl<'a> Converter<'a> {
             root_schema,
             problems,
             origins: Origins::default(),
+            misspelt: BTreeSet::new(),
         }
     }
 
@@ -234,6 +239,7 @@ impl<'a> Converter<'a> {
         Document {
             value,
             origins: self.origins,
+            misspelt: self.misspelt,
         }
     }
 
@@ -370,6 +376,7 @@ impl<'a> Converter<'a> {
         for entry in node.entries() {
             let Some(key) = entry.name() else { continue };
             let key_text = key.value();
+            self.note_misspelt(properties, key_text, pointer);
             let Some(field) = self.field(properties, reserved, key_text, key.span(), node_name)
             else {
                 continue;
@@ -395,6 +402,7 @@ impl<'a> Converter<'a> {
         }
         for child in node.children().map(KdlDocument::nodes).unwrap_or_default() {
             let key = child.name().value();
+            self.note_misspelt(properties, key, pointer);
             let Some(field) = self.field(properties, reserved, key, child.name().span(), node_name)
             else {
                 continue;
@@ -480,12 +488,6 @@ impl<'a> Converter<'a> {
         };
         let seen_key = format!("{name}\u{0}{key}");
         if let Some(first) = seen.get(&seen_key) {
-            let first = Problem::new(
-                self.file,
-                *first,
-                format!("`{name} \"{key}\"` first declared here"),
-                "first declared here",
-            );
             self.problems.push(
                 Problem::new(
                     self.file,
@@ -493,10 +495,10 @@ impl<'a> Converter<'a> {
                     format!("duplicate {name} `{key}`"),
                     "declared again here",
                 )
+                .with_label(*first, "first declared here")
                 .with_help(format!(
                     "each {name} is declared once; merge the two `{name} \"{key}\"` nodes"
-                ))
-                .with_related(first),
+                )),
             );
             return;
         }
@@ -506,13 +508,19 @@ impl<'a> Converter<'a> {
         }
         let entry_pointer = pointer_child(map_pointer, key);
         self.origins
-            .insert(&entry_pointer, self.origin(node.span()));
+            .insert(&entry_pointer, self.origin(key_entry.span()));
         let body = Value::Object(self.struct_body(node, item_schema, &entry_pointer, 1, &[]));
         if let Value::Object(map) = object
             .entry(name.to_owned())
             .or_insert_with(|| Value::Object(Map::new()))
         {
             map.insert(key.to_owned(), body);
+        }
+    }
+
+    fn note_misspelt(&mut self, properties: Option<&Map<String, Value>>, key: &str, pointer: &str) {
+        if !properties.is_some_and(|p| p.contains_key(key)) {
+            self.misspelt.insert(pointer.to_owned());
         }
     }
 
@@ -564,12 +572,6 @@ impl<'a> Converter<'a> {
         span: SourceSpan,
     ) -> bool {
         if let Some(first) = seen.get(key) {
-            let first = Problem::new(
-                self.file,
-                *first,
-                format!("`{key}` first set here"),
-                "first set here",
-            );
             self.problems.push(
                 Problem::new(
                     self.file,
@@ -577,8 +579,8 @@ impl<'a> Converter<'a> {
                     format!("`{key}` is set twice"),
                     "set again here",
                 )
-                .with_help("keep one of the two")
-                .with_related(first),
+                .with_label(*first, "first set here")
+                .with_help("keep one of the two"),
             );
             return false;
         }

@@ -45,7 +45,7 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
     let overlays: Vec<OverlayDocument> = loaded
         .overlays
         .iter()
-        .map(|overlay| {
+        .filter_map(|overlay| {
             let file = &loaded.files[overlay.file];
             let document = document::from_overlay(
                 &overlay.document,
@@ -54,14 +54,19 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
                 &overlay.stem,
                 &schema,
                 &mut problems,
-            );
-            OverlayDocument {
+            )?;
+            Some(OverlayDocument {
                 file: overlay.file,
                 stem: overlay.stem.clone(),
                 document,
-            }
+            })
         })
         .collect();
+    // Without its root node, the platform file says nothing the later checks could use; they
+    // would only repeat that it is missing.
+    let Some(base) = base else {
+        return Err(tidy(problems));
+    };
 
     let validator = match jsonschema::validator_for(&schema) {
         Ok(validator) => validator,
@@ -91,7 +96,8 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
         };
         let before = problems.len();
         schema_problems(&validator, &merged, &loaded.files, &mut problems);
-        if problems.len() > before {
+        // A misspelt key hides a required one: the typed model cannot be built until it is fixed.
+        if problems.len() > before || !merged.misspelt.is_empty() {
             continue;
         }
         match serde_json::from_value::<Platform>(merged.value.clone()) {
@@ -233,18 +239,19 @@ fn schema_problems(
         let instance = document.value.pointer(&pointer).unwrap_or(&Value::Null);
         let what = describe_location(&pointer);
         let (message, label, help) = match error.kind() {
+            ValidationErrorKind::Required { .. } if document.misspelt.contains(&pointer) => continue,
             ValidationErrorKind::Required { property } => {
                 let property = property.as_str().unwrap_or_default();
                 (
                     format!("{what} is missing `{property}`"),
                     format!("`{property}` is required"),
-                    Some(format!("add `{property}=…`")),
+                    Some(format!("add `{property}`; SPEC.md describes every key")),
                 )
             }
             ValidationErrorKind::Type { kind } => (
                 format!("{what} must be {}, found {}", type_name(kind), describe_value(instance)),
                 format!("expected {}", type_name(kind)),
-                Some(type_hint(kind)),
+                Some(type_hint(kind, last_segment(&pointer))),
             ),
             ValidationErrorKind::Minimum { limit } => (
                 format!("{what} must be at least {limit}, found {instance}"),
@@ -299,7 +306,7 @@ fn semantic_problems(
         if let Err((why, help)) = check_tenant_id(id) {
             report(
                 &pointer,
-                format!("tenant id `{}` {why}", id.escape_debug()),
+                format!("tenant id `{}` {why}", shorten(&id.escape_debug().to_string())),
                 "invalid tenant id",
                 help,
             );
@@ -419,6 +426,16 @@ pub fn check_tenant_id(id: &str) -> Result<(), (String, String)> {
     Ok(())
 }
 
+/// Long values are cut in messages; the snippet below the message shows them whole.
+fn shorten(text: &str) -> String {
+    const KEEP: usize = 24;
+    if text.chars().count() <= KEEP {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(KEEP).collect::<String>())
+    }
+}
+
 fn describe_char(c: char) -> String {
     match c {
         ' ' => "a space".to_owned(),
@@ -469,15 +486,19 @@ fn type_name(kind: &jsonschema::error::TypeKind) -> String {
     names.join(" or ")
 }
 
-fn type_hint(kind: &jsonschema::error::TypeKind) -> String {
+fn type_hint(kind: &jsonschema::error::TypeKind, key: &str) -> String {
     let name = type_name(kind);
     if name.contains("whole number") {
-        "write the number without quotes, for example `ingestion-rate=50000`".to_owned()
+        format!("write the number without quotes, for example `{key}=3`")
     } else if name.contains("string") {
-        "write the value in double quotes, for example `retention=\"14d\"`".to_owned()
+        format!("write the value in double quotes, for example `{key}=\"…\"`")
     } else {
         format!("expected {name}")
     }
+}
+
+fn last_segment(pointer: &str) -> &str {
+    pointer.rsplit('/').next().unwrap_or_default()
 }
 
 fn describe_value(value: &Value) -> String {
