@@ -91,7 +91,8 @@ impl Problem {
     /// Adds a secondary span in the same file.
     #[must_use]
     pub fn with_label(mut self, span: SourceSpan, label: impl Into<String>) -> Self {
-        self.labels.push(LabeledSpan::new_with_span(Some(label.into()), span));
+        self.labels
+            .push(LabeledSpan::new_with_span(Some(label.into()), span));
         self
     }
 

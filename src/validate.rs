@@ -306,7 +306,10 @@ fn semantic_problems(
         if let Err((why, help)) = check_tenant_id(id) {
             report(
                 &pointer,
-                format!("tenant id `{}` {why}", shorten(&id.escape_debug().to_string())),
+                format!(
+                    "tenant id `{}` {why}",
+                    shorten(&id.escape_debug().to_string())
+                ),
                 "invalid tenant id",
                 help,
             );

@@ -24,12 +24,22 @@ fn check_reports_drift_with_a_diff() {
         diff.contains("--- a/out/prod/mimir/values.yaml\n+++ b/out/prod/mimir/values.yaml\n"),
         "{diff}"
     );
-    assert!(diff.contains("-      compactor_blocks_retention_period: \"14d\"\n"), "{diff}");
-    assert!(diff.contains("+      compactor_blocks_retention_period: \"30d\"\n"), "{diff}");
+    assert!(
+        diff.contains("-      compactor_blocks_retention_period: \"14d\"\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+      compactor_blocks_retention_period: \"30d\"\n"),
+        "{diff}"
+    );
     assert!(diff.contains("changed: prod/mimir/values.yaml\n"), "{diff}");
     assert!(diff.ends_with("3 changed, 0 missing, 0 extra\n"), "{diff}");
     assert!(!diff.contains('\x1b'), "no colour when not a terminal");
-    assert!(stderr(&output).contains("out is stale"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("out is stale"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(before, repo.snapshot_tree("out"), "check never writes");
 }
 
@@ -48,7 +58,10 @@ fn check_lists_missing_and_extra_files() {
     assert!(diff.contains("missing: dev/mimir/values.yaml\n"), "{diff}");
     assert!(diff.contains("extra: old/file.yaml\n"), "{diff}");
     assert!(diff.contains("changed: .lgtmc-manifest\n"), "{diff}");
-    assert!(diff.contains("--- /dev/null\n+++ b/out/dev/mimir/values.yaml\n"), "{diff}");
+    assert!(
+        diff.contains("--- /dev/null\n+++ b/out/dev/mimir/values.yaml\n"),
+        "{diff}"
+    );
 }
 
 #[test]
@@ -72,7 +85,11 @@ fn check_without_out_reports_everything_missing() {
 fn diff_shows_drift_and_exits_zero() {
     let repo = Repo::example();
     assert_exit(&repo.run(&["render"]), 0);
-    repo.edit("platform.kdl", "ingestion-rate=20000", "ingestion-rate=25000");
+    repo.edit(
+        "platform.kdl",
+        "ingestion-rate=20000",
+        "ingestion-rate=25000",
+    );
     let output = repo.run(&["diff"]);
     assert_exit(&output, 0);
     assert!(stdout(&output).contains("+      ingestion_rate: 25000\n"));
@@ -82,7 +99,11 @@ fn diff_shows_drift_and_exits_zero() {
 fn colour_is_used_only_when_asked() {
     let repo = Repo::example();
     assert_exit(&repo.run(&["render"]), 0);
-    repo.edit("platform.kdl", "ingestion-rate=20000", "ingestion-rate=25000");
+    repo.edit(
+        "platform.kdl",
+        "ingestion-rate=20000",
+        "ingestion-rate=25000",
+    );
     let output = repo.run(&["diff", "--color", "always"]);
     assert!(stdout(&output).contains("\x1b[32m+"), "{}", stdout(&output));
 }
@@ -111,7 +132,11 @@ fn a_directory_without_a_spec_exits_two() {
     let repo = Repo::empty();
     let output = repo.run(&["check"]);
     assert_exit(&output, 2);
-    assert!(stderr(&output).contains("no `platform.kdl` in `.`"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no `platform.kdl` in `.`"),
+        "{}",
+        stderr(&output)
+    );
     assert!(stderr(&output).contains("lgtmc init"));
 }
 

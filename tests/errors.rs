@@ -30,9 +30,7 @@ fn regex_lite_location(message: &str) -> bool {
         let column = parts.next().unwrap_or_default();
         let line = parts.next().unwrap_or_default();
         let file = parts.next().unwrap_or_default();
-        file.ends_with(".kdl")
-            && line.parse::<usize>().is_ok()
-            && column.parse::<usize>().is_ok()
+        file.ends_with(".kdl") && line.parse::<usize>().is_ok() && column.parse::<usize>().is_ok()
     })
 }
 
@@ -54,12 +52,18 @@ fn with_tenant_id(id: &str) -> impl FnOnce(&Repo) + '_ {
 
 #[test]
 fn kdl_syntax_error() {
-    insta::assert_snapshot!(broken(replace_in_platform("retention=\"7d\"", "retention=\"7d")));
+    insta::assert_snapshot!(broken(replace_in_platform(
+        "retention=\"7d\"",
+        "retention=\"7d"
+    )));
 }
 
 #[test]
 fn unknown_key_suggests_the_right_one() {
-    insta::assert_snapshot!(broken(replace_in_platform("retention=\"7d\"", "retnetion=\"7d\"")));
+    insta::assert_snapshot!(broken(replace_in_platform(
+        "retention=\"7d\"",
+        "retnetion=\"7d\""
+    )));
 }
 
 #[test]
@@ -158,7 +162,11 @@ fn undeclared_environment_file() {
 #[test]
 fn overlay_names_the_wrong_environment() {
     insta::assert_snapshot!(broken(|repo| {
-        repo.edit("environments/prod.kdl", "environment \"prod\"", "environment \"production\"");
+        repo.edit(
+            "environments/prod.kdl",
+            "environment \"prod\"",
+            "environment \"production\"",
+        );
     }));
 }
 
@@ -172,9 +180,20 @@ fn empty_spec() {
 fn every_problem_at_once() {
     let message = broken(|repo| {
         repo.edit("platform.kdl", "ingestion-rate=20000", "ingestion-rate=-5");
-        repo.edit("platform.kdl", "retention=\"14d\"", "retention=\"fortnight\"");
-        repo.edit("environments/prod.kdl", "replicas=3", "replicas=\"three\" colour=1");
+        repo.edit(
+            "platform.kdl",
+            "retention=\"14d\"",
+            "retention=\"fortnight\"",
+        );
+        repo.edit(
+            "environments/prod.kdl",
+            "replicas=3",
+            "replicas=\"three\" colour=1",
+        );
     });
-    assert!(message.ends_with("error: the spec has 4 problems; nothing was written\n"), "{message}");
+    assert!(
+        message.ends_with("error: the spec has 4 problems; nothing was written\n"),
+        "{message}"
+    );
     insta::assert_snapshot!(message);
 }

@@ -8,7 +8,12 @@ fn init_creates_a_platform_that_checks_clean() {
     let output = repo.run(&["init", "gitops"]);
     assert_exit(&output, 0);
     let created = repo.path().join("gitops");
-    for name in ["platform.kdl", "environments/dev.kdl", "environments/staging.kdl", "environments/prod.kdl"] {
+    for name in [
+        "platform.kdl",
+        "environments/dev.kdl",
+        "environments/staging.kdl",
+        "environments/prod.kdl",
+    ] {
         assert_eq!(
             crate::common::read(&created.join(name)),
             crate::common::read(&repo_root().join(name)),
@@ -24,6 +29,10 @@ fn init_never_overwrites() {
     let before = repo.read("platform.kdl");
     let output = repo.run(&["init"]);
     assert_exit(&output, 2);
-    assert!(stderr(&output).contains("already has a spec"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("already has a spec"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(repo.read("platform.kdl"), before);
 }

@@ -11,3 +11,4 @@ mod reference;
 mod render;
 mod schema;
 mod snapshots;
+mod templates;

@@ -15,7 +15,9 @@ const MIMIR_FREE_FORM: &[&str] = &[
 
 #[test]
 fn mimir_values_paths_exist_in_the_chart() {
-    let Some(reference) = shared_reference() else { return };
+    let Some(reference) = shared_reference() else {
+        return;
+    };
     let chart: Value = serde_norway::from_str(&crate::common::read(
         &reference.join("charts/mimir-distributed/values.yaml"),
     ))
@@ -24,22 +26,38 @@ fn mimir_values_paths_exist_in_the_chart() {
     assert_exit(&repo.run(&["render"]), 0);
     for env in ["dev", "staging", "prod"] {
         let rendered: Value =
-            serde_norway::from_str(&repo.read(&format!("out/{env}/mimir/values.yaml"))).expect("parse");
+            serde_norway::from_str(&repo.read(&format!("out/{env}/mimir/values.yaml")))
+                .expect("parse");
         let mut unknown = Vec::new();
         unknown_paths(&rendered, &chart, "", MIMIR_FREE_FORM, &mut unknown);
-        assert!(unknown.is_empty(), "{env}: value paths not in mimir-distributed values.yaml: {unknown:?}");
+        assert!(
+            unknown.is_empty(),
+            "{env}: value paths not in mimir-distributed values.yaml: {unknown:?}"
+        );
     }
 }
 
 /// Collects the paths of `rendered` that `chart` does not have.
-pub(crate) fn unknown_paths(rendered: &Value, chart: &Value, path: &str, free_form: &[&str], unknown: &mut Vec<String>) {
+pub(crate) fn unknown_paths(
+    rendered: &Value,
+    chart: &Value,
+    path: &str,
+    free_form: &[&str],
+    unknown: &mut Vec<String>,
+) {
     if free_form.contains(&path) {
         return;
     }
-    let Value::Mapping(rendered) = rendered else { return };
+    let Value::Mapping(rendered) = rendered else {
+        return;
+    };
     for (key, value) in rendered {
         let key = key.as_str().unwrap_or_default();
-        let child = if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+        let child = if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        };
         match chart.get(key) {
             None => unknown.push(child),
             Some(chart_value) => unknown_paths(value, chart_value, &child, free_form, unknown),

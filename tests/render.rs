@@ -77,7 +77,10 @@ fn two_renders_are_byte_identical() {
 fn stale_owned_files_are_pruned_and_foreign_files_kept() {
     let repo = Repo::example();
     assert_exit(&repo.run(&["render"]), 0);
-    repo.write("out/prod/mimir/NOTES.md", "kept: lgtmc did not write this\n");
+    repo.write(
+        "out/prod/mimir/NOTES.md",
+        "kept: lgtmc did not write this\n",
+    );
     repo.write("out/README.md", "kept too\n");
     repo.write("out/staging/extra.yaml", "a: 1\n");
     // Drop the staging environment: its files are lgtmc's, so they go.

@@ -27,8 +27,15 @@ fn spec_reference_documents_every_key() {
     }
     // The table rows of SPEC.md name keys in their first column: each must exist.
     for line in reference.lines().filter(|l| l.starts_with("| `")) {
-        let key = line.trim_start_matches("| `").split('`').next().unwrap_or_default();
-        assert!(keys.contains(key), "SPEC.md documents `{key}`, which the schema does not have");
+        let key = line
+            .trim_start_matches("| `")
+            .split('`')
+            .next()
+            .unwrap_or_default();
+        assert!(
+            keys.contains(key),
+            "SPEC.md documents `{key}`, which the schema does not have"
+        );
     }
 }
 
@@ -53,7 +60,10 @@ fn documented_examples_are_kdl() {
         for (index, block) in text.split("```kdl\n").skip(1).enumerate() {
             let block = block.split("```").next().unwrap_or_default();
             if let Err(error) = block.parse::<kdl::KdlDocument>() {
-                panic!("{doc}: KDL example {} does not parse: {error:?}\n{block}", index + 1);
+                panic!(
+                    "{doc}: KDL example {} does not parse: {error:?}\n{block}",
+                    index + 1
+                );
             }
         }
     }

@@ -120,6 +120,11 @@ pub(crate) fn shared_reference() -> Option<PathBuf> {
     let path = repo_root().join("../shared/reference");
     if path.is_dir() {
         Some(path)
+    } else if std::env::var_os("LGTMC_REQUIRE_REFERENCE").is_some() {
+        panic!(
+            "{} is absent, and LGTMC_REQUIRE_REFERENCE says these tests must run (CI)",
+            path.display()
+        );
     } else {
         eprintln!(
             "SKIPPED: {} is absent (it exists in CI and the developers' workspace); this test checks rendered values against upstream chart files and did not run",
