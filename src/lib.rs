@@ -9,6 +9,7 @@
 //! There are no stability guarantees for this library interface: it exists for the binary, the
 //! tests and the benchmarks.
 
+pub mod alloy;
 pub mod cli;
 pub mod compiler;
 pub mod diagnostic;

@@ -84,6 +84,7 @@ pub fn environment(templates_dir: Option<&Path>) -> Result<Environment<'static>,
         }
     });
     env.add_filter("toyaml", toyaml);
+    env.add_function("env_var", env_var);
     for (name, source) in embedded::TEMPLATES {
         env.add_template(name, source)
             .map_err(|error| template_error_with_source(name, source, &error))?;
@@ -142,6 +143,20 @@ pub fn header(path: &str, sources: &[String]) -> String {
         Some("md") => format!("<!-- {line} -->\n"),
         _ => String::new(),
     }
+}
+
+/// `{{ env_var(bucket, "BUCKET_NAME") }}` is `${<prefix>BUCKET_NAME}`: a variable from a bucket
+/// claim's Secret or ConfigMap, which the product expands at start-up (`-config.expand-env`). A
+/// plain string, so it is escaped where it is printed like any other value.
+fn env_var(bucket: minijinja::Value, name: &str) -> Result<String, minijinja::Error> {
+    let prefix = bucket.get_attr("env_prefix")?;
+    let prefix = prefix.as_str().ok_or_else(|| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            "env_var needs a bucket with an `env_prefix`",
+        )
+    })?;
+    Ok(format!("${{{prefix}{name}}}"))
 }
 
 /// `{{ value | toyaml }}`: a value as a YAML flow-free block, marked safe so the JSON auto-escape

@@ -10,8 +10,11 @@ use serde_json::Value;
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
 use crate::load::{ENVIRONMENTS_DIR, LoadedSpec};
-use crate::model::{DURATION_PATTERN, Platform};
+use crate::model::{DURATION_PATTERN, Platform, TracesMode};
 use crate::schema;
+
+const HOUR: u64 = 3_600;
+const DAY: u64 = 24 * HOUR;
 
 /// The longest tenant id: `profiles-<id>` must fit a Grafana uid (40 characters).
 pub const MAX_TENANT_ID_LEN: usize = 30;
@@ -330,6 +333,73 @@ fn semantic_problems(
                 );
             }
         }
+    }
+    for (id, tenant) in &platform.tenants {
+        let logs_retention = tenant.logs.retention.as_ref().unwrap_or(&tenant.retention);
+        if logs_retention.seconds().is_some_and(|s| s > 0 && s < DAY) {
+            let pointer = pointer_child("/tenant", id);
+            let pointer = match tenant.logs.retention {
+                Some(_) => format!("{pointer}/logs/retention"),
+                None => format!("{pointer}/retention"),
+            };
+            report(
+                &pointer,
+                format!("tenant `{id}` keeps logs for `{}`, less than a day", logs_retention.0),
+                "shorter than 24h",
+                "Loki applies retention per day of index: make it at least `24h`, or set a longer `logs retention=` for this tenant".to_owned(),
+            );
+        }
+    }
+    let block_range = platform.metrics.block_range.seconds().unwrap_or(0);
+    if block_range == 0 || 12 * HOUR % block_range != 0 {
+        report(
+            "/metrics/block-range",
+            format!("the Mimir block range `{}` does not divide 12h", platform.metrics.block_range.0),
+            "must divide 12h",
+            "the compactor merges blocks into 12h and 24h ranges; use `1h`, `2h`, `3h`, `4h`, `6h` or `12h`".to_owned(),
+        );
+    }
+    for (pointer, duration) in [
+        ("/logs/flush", &platform.logs.flush),
+        ("/traces/block-duration", &platform.traces.block_duration),
+        (
+            "/traces/compaction-window",
+            &platform.traces.compaction_window,
+        ),
+    ] {
+        if duration.seconds() == Some(0) {
+            report(
+                pointer,
+                format!(
+                    "`{}` must be longer than zero",
+                    &pointer[1..].replace('/', ".")
+                ),
+                "zero",
+                "write a real period, for example `5m`".to_owned(),
+            );
+        }
+    }
+    let traces = &platform.traces;
+    match traces.mode {
+        TracesMode::Microservices if traces.kafka.is_none() => report(
+            "/traces/mode",
+            "Tempo in microservices mode needs a Kafka: `kafka` is not set".to_owned(),
+            "needs `kafka`",
+            "add `kafka=\"<host>:<port>\"` to `traces`, or use `mode=\"monolithic\"` (no Kafka, one replica)".to_owned(),
+        ),
+        TracesMode::Monolithic if traces.replicas != 1 => report(
+            "/traces/replicas",
+            format!("monolithic Tempo runs one replica, not {}", traces.replicas),
+            "monolithic runs one",
+            "remove `replicas`, or use `mode=\"microservices\"` with a `kafka` to run several".to_owned(),
+        ),
+        TracesMode::Monolithic if traces.compaction_window.seconds() != Some(HOUR) => report(
+            "/traces/compaction-window",
+            "monolithic Tempo compacts over its default one-hour window; its chart cannot change it".to_owned(),
+            "only in microservices mode",
+            "remove `compaction-window`, or use `mode=\"microservices\"`".to_owned(),
+        ),
+        _ => {}
     }
     let default = &platform.tenancy.default;
     if !platform.tenants.contains_key(default) {

@@ -2,7 +2,7 @@
 //!
 //! A file that does not parse means a template is wrong, so the error names the file, the
 //! template that made it and the line. YAML files may hold several documents; each must parse,
-//! without duplicate keys.
+//! without duplicate keys. Alloy files go through lgtmc's own Alloy parser and checker.
 
 use std::sync::Arc;
 
@@ -35,6 +35,7 @@ pub fn verify(rendered: &Rendered) -> Result<(), Vec<VerifyError>> {
         let failure = match path.rsplit('.').next() {
             Some("yaml" | "yml") => check_yaml(text).err().map(|e| ("YAML", e)),
             Some("json") => check_json(text).err().map(|e| ("JSON", e)),
+            Some("alloy") => check_alloy(text).err().map(|e| ("Alloy configuration", e)),
             _ => None,
         };
         if let Some((format, (detail, offset))) = failure {
@@ -64,6 +65,20 @@ pub fn check_yaml(text: &str) -> Result<(), (String, usize)> {
         }
     }
     Ok(())
+}
+
+/// Parses an Alloy configuration with lgtmc's own parser and checks that every component
+/// reference resolves; on failure, every problem (joined) and the offset of the first.
+pub fn check_alloy(text: &str) -> Result<(), (String, usize)> {
+    crate::alloy::validate(text).map(|_| ()).map_err(|errors| {
+        let offset = errors.first().map_or(0, |error| error.span.start);
+        let detail = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        (detail, offset)
+    })
 }
 
 fn check_json(text: &str) -> Result<(), (String, usize)> {
