@@ -105,6 +105,9 @@ pub struct Tenancy {
     pub label: String,
     /// The tenant of pods without the label. Must be a declared tenant.
     pub default: TenantId,
+    /// The tenant that receives the platform's own telemetry (the collector's heartbeat) and
+    /// its alerts. Default: the default tenant.
+    pub platform_tenant: Option<TenantId>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

@@ -401,6 +401,18 @@ fn semantic_problems(
         ),
         _ => {}
     }
+    if let Some(tenant) = &platform.tenancy.platform_tenant {
+        if !platform.tenants.contains_key(tenant) {
+            let help = did_you_mean(tenant, platform.tenants.keys().map(String::as_str))
+                .unwrap_or_else(|| "name a declared tenant".to_owned());
+            report(
+                "/tenancy/platform-tenant",
+                format!("the platform tenant `{tenant}` is not a declared tenant"),
+                "unknown tenant",
+                help,
+            );
+        }
+    }
     let default = &platform.tenancy.default;
     if !platform.tenants.contains_key(default) {
         let help = did_you_mean(default, platform.tenants.keys().map(String::as_str))

@@ -40,8 +40,12 @@ pub struct EnvironmentPlan {
 
 #[derive(Debug, Serialize)]
 pub struct TenancyPlan {
+    /// The pod label that names a workload's tenant.
     pub label: String,
+    /// The tenant of pods without the label.
     pub default: String,
+    /// The tenant of the platform's own telemetry and alerts.
+    pub platform: String,
 }
 
 /// One tenant, with its limits in every backend's own units.
@@ -190,6 +194,11 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         tenancy: TenancyPlan {
             label: platform.tenancy.label.clone(),
             default: platform.tenancy.default.clone(),
+            platform: platform
+                .tenancy
+                .platform_tenant
+                .clone()
+                .unwrap_or_else(|| platform.tenancy.default.clone()),
         },
         tenants,
         storage: StoragePlan {
