@@ -4,6 +4,7 @@
 
 mod common;
 
+mod backends;
 mod check;
 mod errors;
 mod init;

@@ -8,6 +8,8 @@ use crate::model::{Platform, TracesMode};
 
 /// Default Mimir burst: ten seconds' worth of the rate, Mimir's own ratio for its defaults.
 pub(super) const MIMIR_BURST_SECONDS: u64 = 10;
+/// Tempo's default `max_bytes_per_trace`.
+const TEMPO_MAX_BYTES_PER_TRACE: u64 = 5_000_000;
 /// Replication factor when there are enough replicas.
 const REPLICATION_FACTOR: u32 = 3;
 
@@ -60,6 +62,8 @@ pub struct TempoPlan {
     pub ingestion_rate_bytes: u64,
     pub ingestion_burst_bytes: u64,
     pub max_traces_per_tenant: u64,
+    /// Tempo's own default (5 MB), written out because a tenant's block replaces the defaults.
+    pub max_bytes_per_trace: u64,
     pub jaeger: bool,
     pub zipkin: bool,
     pub resources: Option<ResourcesPlan>,
@@ -160,6 +164,7 @@ pub(super) fn tempo(platform: &Platform) -> TempoPlan {
         ingestion_rate_bytes: u64::from(spec.ingestion_rate_mb) * super::MIB,
         ingestion_burst_bytes: u64::from(spec.ingestion_burst_mb) * super::MIB,
         max_traces_per_tenant: spec.max_traces_per_tenant,
+        max_bytes_per_trace: TEMPO_MAX_BYTES_PER_TRACE,
         jaeger: spec.jaeger,
         zipkin: spec.zipkin,
         resources: resources(&spec.resources),
