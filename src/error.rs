@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
 use crate::render::RenderError;
-use crate::verify::VerifyError;
+use crate::verify::{ReferenceError, VerifyError};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_DRIFT: i32 = 1;
@@ -39,6 +39,8 @@ pub enum Error {
     Render(#[from] RenderError),
     #[error("{} rendered file{} did not verify", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Verify(Vec<VerifyError>),
+    #[error("{} reference{} between rendered files did not resolve", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    References(Vec<ReferenceError>),
     #[error(transparent)]
     Emit(#[from] EmitError),
 }
@@ -47,9 +49,11 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage { .. } | Error::NoSpec { .. } | Error::Spec(_) => EXIT_INVALID,
-            Error::Read { .. } | Error::Render(_) | Error::Verify(_) | Error::Emit(_) => {
-                EXIT_INTERNAL
-            }
+            Error::Read { .. }
+            | Error::Render(_)
+            | Error::Verify(_)
+            | Error::References(_)
+            | Error::Emit(_) => EXIT_INTERNAL,
         }
     }
 }

@@ -68,6 +68,59 @@ pub struct Gitops {
     /// The branch Argo CD follows.
     #[serde(default = "default_branch")]
     pub branch: String,
+    /// Where the rendered tree sits in the repository (Argo CD reads it from there).
+    #[serde(default = "default_out")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"))]
+    pub out: String,
+    /// Argo CD: where its Applications live and the AppProject they belong to.
+    #[serde(default)]
+    pub argocd: ArgoCd,
+    /// Kargo: the project that promotes chart versions through the environments.
+    #[serde(default)]
+    pub kargo: Kargo,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct ArgoCd {
+    /// The namespace of Argo CD (its Applications and AppProjects live there).
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub namespace: String,
+    /// The AppProject of the platform's Applications.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub project: String,
+}
+
+impl Default for ArgoCd {
+    fn default() -> Self {
+        ArgoCd {
+            namespace: "argocd".to_owned(),
+            project: "observability".to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Kargo {
+    /// The Kargo project (and namespace) of the promotion pipeline.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub project: String,
+    /// How long new chart versions must run in the environment before the last one before
+    /// they may reach the last environment.
+    pub soak: Duration,
+    /// How often Kargo looks for new chart versions.
+    pub interval: Duration,
+}
+
+impl Default for Kargo {
+    fn default() -> Self {
+        Kargo {
+            project: "observability".to_owned(),
+            soak: Duration("1h".to_owned()),
+            interval: Duration("10m".to_owned()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -75,6 +128,21 @@ pub struct Gitops {
 pub struct Storage {
     /// The Rook-Ceph object store that serves S3 to every backend.
     pub ceph: Ceph,
+    /// Quotas of buckets, by bucket name: `quota "loki-chunks" max-size="500Gi"`.
+    #[serde(default, rename = "quota")]
+    pub quotas: BTreeMap<String, Quota>,
+}
+
+/// The quota of one bucket (the claim's `additionalConfig`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Quota {
+    /// Most bytes, as a Kubernetes quantity: `500Gi`, `2T`.
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$"))]
+    pub max_size: Option<String>,
+    /// Most objects.
+    #[schemars(range(min = 1))]
+    pub max_objects: Option<u64>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -95,6 +163,14 @@ pub struct Ceph {
     #[serde(default = "default_region")]
     #[schemars(length(min = 1))]
     pub region: String,
+    /// Port of the S3 gateway's Service (plain HTTP inside the cluster).
+    #[serde(default = "default_gateway_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub gateway_port: u16,
+    /// S3 gateway (RGW) pods.
+    #[serde(default = "default_gateway_instances")]
+    #[schemars(range(min = 1, max = 10))]
+    pub gateway_instances: u32,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -381,6 +457,9 @@ pub struct SignalLimits {
 fn default_cluster() -> String {
     "https://kubernetes.default.svc".to_owned()
 }
+fn default_out() -> String {
+    "out".to_owned()
+}
 fn default_branch() -> String {
     "main".to_owned()
 }
@@ -389,6 +468,12 @@ fn default_ceph_namespace() -> String {
 }
 fn default_ceph_replicas() -> u32 {
     3
+}
+fn default_gateway_port() -> u16 {
+    80
+}
+fn default_gateway_instances() -> u32 {
+    2
 }
 fn default_region() -> String {
     "us-east-1".to_owned()

@@ -6,6 +6,7 @@ mod common;
 
 mod backends;
 mod check;
+mod delivery;
 mod errors;
 mod init;
 mod reference;
