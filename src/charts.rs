@@ -34,8 +34,25 @@ pub const PYROSCOPE: Chart = Chart {
     repo: "https://grafana.github.io/helm-charts",
 };
 
+pub const SENTRY: Chart = Chart {
+    name: "sentry",
+    repo: "https://sentry-kubernetes.github.io/charts",
+};
+pub const K8SGPT: Chart = Chart {
+    name: "k8sgpt-operator",
+    repo: "https://charts.k8sgpt.ai/",
+};
+
 /// Every chart lgtmc knows, for "did you mean" and for unknown keys.
-pub const ALL: &[Chart] = &[MIMIR, LOKI, TEMPO, TEMPO_DISTRIBUTED, PYROSCOPE];
+pub const ALL: &[Chart] = &[
+    MIMIR,
+    LOKI,
+    TEMPO,
+    TEMPO_DISTRIBUTED,
+    PYROSCOPE,
+    SENTRY,
+    K8SGPT,
+];
 
 /// The Tempo chart of a traces mode.
 pub fn tempo(mode: TracesMode) -> Chart {
@@ -47,7 +64,14 @@ pub fn tempo(mode: TracesMode) -> Chart {
 
 /// The charts one environment deploys, in a stable order.
 pub fn used_by(platform: &Platform) -> Vec<Chart> {
-    vec![MIMIR, LOKI, tempo(platform.traces.mode), PYROSCOPE]
+    let mut charts = vec![MIMIR, LOKI, tempo(platform.traces.mode), PYROSCOPE];
+    if platform.errors.is_some() {
+        charts.push(SENTRY);
+    }
+    if platform.diagnose.is_some() {
+        charts.push(K8SGPT);
+    }
+    charts
 }
 
 /// A chart version as Helm publishes it: semantic versioning, no leading `v`.

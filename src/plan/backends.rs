@@ -96,6 +96,7 @@ pub const BUCKET_NAMES: &[&str] = &[
     "loki-ruler",
     "tempo-traces",
     "pyroscope-profiles",
+    "sentry-files",
 ];
 
 fn bucket(name: &str, namespace: &str, component: &str, env_prefix: &str) -> BucketPlan {
@@ -106,6 +107,7 @@ fn bucket(name: &str, namespace: &str, component: &str, env_prefix: &str) -> Buc
         env_prefix: env_prefix.to_owned(),
         max_size: None,
         max_objects: None,
+        fixed_name: None,
     }
 }
 

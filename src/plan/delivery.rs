@@ -17,6 +17,7 @@ use crate::validate::EnvironmentSpec;
 const WAVE_STORAGE: i32 = -20;
 const WAVE_BUCKETS: i32 = -10;
 const WAVE_BACKENDS: i32 = 0;
+const WAVE_AFTER_OPERATORS: i32 = 10;
 
 #[derive(Debug, Serialize)]
 pub struct DeliveryPlan {
@@ -37,6 +38,8 @@ pub struct DeliveryPlan {
     pub backend_namespaces: Vec<String>,
     pub storage: PathApp,
     pub buckets: PathApp,
+    /// The K8sGPT resource, after the operator that serves its CRD.
+    pub diagnostics: Option<PathApp>,
     pub root: PathApp,
     /// The Helm chart Applications, in sync-wave order.
     pub charts: Vec<ChartApp>,
@@ -137,14 +140,25 @@ pub(super) fn delivery(
         ),
         artifact(env, "argocd/project.yaml", "argocd/project.yaml.j2"),
         artifact(env, "argocd/root.yaml", "argocd/root.yaml.j2"),
-        artifact(env, "argocd/storage.yaml", "argocd/storage.yaml.j2"),
         artifact(env, "kustomization.yaml", "kustomization.yaml.j2"),
     ];
     let mut argocd_files = vec![
         "argocd/project.yaml".to_owned(),
         "argocd/root.yaml".to_owned(),
-        "argocd/storage.yaml".to_owned(),
     ];
+    let mut path_apps = vec!["storage", "buckets"];
+    if platform.diagnose.is_some() {
+        path_apps.push("diagnostics");
+    }
+    for subject in path_apps {
+        let file = format!("argocd/{subject}.yaml");
+        artifacts.push(Artifact {
+            path: format!("{env}/{file}"),
+            template: "argocd/path.yaml.j2",
+            subject: Some(subject.to_owned()),
+        });
+        argocd_files.push(file);
+    }
     for app in &charts {
         artifacts.push(Artifact {
             path: format!("{env}/{}", app.file),
@@ -165,6 +179,14 @@ pub(super) fn delivery(
         source_repos: source_repos.into_iter().collect(),
         namespaces: namespaces.into_iter().collect(),
         backend_namespaces: backend_namespaces.into_iter().collect(),
+        diagnostics: spec.platform.diagnose.as_ref().map(|diagnose| {
+            path_app(
+                "k8sgpt-config",
+                "k8sgpt",
+                &diagnose.namespace,
+                WAVE_AFTER_OPERATORS,
+            )
+        }),
         storage: path_app("storage", "ceph", ceph_ns, WAVE_STORAGE),
         buckets: path_app("buckets", "buckets", ceph_ns, WAVE_BUCKETS),
         root: PathApp {
@@ -223,6 +245,20 @@ pub struct StagePlan {
     pub updates: Vec<FileUpdate>,
     /// The Applications the promotion waits for.
     pub apps: Vec<ChartApp>,
+    /// Where the promotion registers itself as a Sentry release and deploy, when Sentry runs.
+    pub sentry: Option<SentryRelease>,
+}
+
+/// A promotion, as a Sentry release of the platform and a deploy to the stage's environment.
+#[derive(Debug, Serialize)]
+pub struct SentryRelease {
+    /// `https://sentry.example.com/api/0/organizations/<org>/releases/`.
+    pub releases_url: String,
+    pub project: String,
+    /// Secret in the Kargo project namespace holding the API token (key `token`).
+    pub token_secret: String,
+    /// Release versions are `<platform>@<freight name>`.
+    pub version_prefix: String,
 }
 
 /// One `yaml-update` step: a file and the keys it sets.
@@ -307,6 +343,16 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
                     .map(|app| app.chart.clone())
                     .collect(),
                 updates,
+                sentry: plan.sentry.as_ref().map(|sentry| SentryRelease {
+                    releases_url: format!(
+                        "{}/api/0/organizations/{}/releases/",
+                        sentry.url.trim_end_matches('/'),
+                        sentry.org
+                    ),
+                    project: sentry.project.clone(),
+                    token_secret: sentry.token_secret.clone(),
+                    version_prefix: format!("{}@", plan.platform),
+                }),
                 apps: plan
                     .delivery
                     .charts

@@ -5,6 +5,7 @@
 //! **Invariant:** the plan is a pure function of one `EnvironmentSpec`; every collection in it is
 //! ordered (tenants by id, buckets by name), so rendering it is deterministic.
 
+mod apps;
 mod backends;
 mod delivery;
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use crate::validate::EnvironmentSpec;
 
+pub use apps::{K8sgptPlan, SentryPlan};
 pub use backends::{BUCKET_NAMES, LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
 pub use delivery::{DeliveryPlan, KargoPlan, kargo};
 
@@ -39,6 +41,8 @@ pub struct EnvironmentPlan {
     pub loki: LokiPlan,
     pub tempo: TempoPlan,
     pub pyroscope: PyroscopePlan,
+    pub sentry: Option<SentryPlan>,
+    pub k8sgpt: Option<K8sgptPlan>,
     pub delivery: DeliveryPlan,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
@@ -115,6 +119,9 @@ pub struct BucketPlan {
     /// The quota of the bucket, from `storage { quota "<bucket>" … }`.
     pub max_size: Option<String>,
     pub max_objects: Option<String>,
+    /// A fixed bucket name, for a consumer that cannot read it from the claim's ConfigMap;
+    /// otherwise the claim generates one from `name`.
+    pub fixed_name: Option<String>,
 }
 
 /// A pod's CPU and memory, as the charts take them (`resources:`), or nothing to keep the
@@ -171,6 +178,11 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
     let loki = backends::loki(platform);
     let tempo = backends::tempo(platform);
     let pyroscope = backends::pyroscope(platform);
+    let sentry = platform
+        .errors
+        .as_ref()
+        .map(|errors| apps::sentry(platform, errors, &environment.name));
+    let k8sgpt = apps::k8sgpt(platform);
     let mut buckets: Vec<BucketPlan> = [
         &mimir.blocks_bucket,
         &mimir.ruler_bucket,
@@ -181,6 +193,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         &pyroscope.profiles_bucket,
     ]
     .into_iter()
+    .chain(sentry.as_ref().map(|sentry| &sentry.files_bucket))
     .cloned()
     .collect();
     buckets.sort_by(|a, b| a.name.cmp(&b.name));
@@ -230,6 +243,35 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
             namespace: pyroscope.namespace.clone(),
         },
     ];
+    let mut deployed = deployed;
+    if let Some(sentry) = &sentry {
+        artifacts.push(values("sentry", "sentry/values.yaml.j2"));
+        deployed.push(delivery::Deployed {
+            component: "sentry",
+            chart: crate::charts::SENTRY,
+            release: sentry.release.to_owned(),
+            namespace: sentry.namespace.clone(),
+        });
+    }
+    if let Some(k8sgpt) = &k8sgpt {
+        artifacts.push(values("k8sgpt", "k8sgpt/values.yaml.j2"));
+        for (file, template) in [
+            ("k8sgpt/k8sgpt.yaml", "k8sgpt/k8sgpt.yaml.j2"),
+            ("k8sgpt/kustomization.yaml", "k8sgpt/kustomization.yaml.j2"),
+        ] {
+            artifacts.push(Artifact {
+                path: format!("{env}/{file}"),
+                template,
+                subject: None,
+            });
+        }
+        deployed.push(delivery::Deployed {
+            component: "k8sgpt",
+            chart: crate::charts::K8SGPT,
+            release: k8sgpt.release.to_owned(),
+            namespace: k8sgpt.namespace.clone(),
+        });
+    }
     let (delivery, delivery_artifacts) = delivery::delivery(env, deployed, environment);
     artifacts.extend(delivery_artifacts);
     EnvironmentPlan {
@@ -261,6 +303,8 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         loki,
         tempo,
         pyroscope,
+        sentry,
+        k8sgpt,
         delivery,
         artifacts,
     }
