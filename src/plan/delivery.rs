@@ -57,7 +57,7 @@ pub struct PathApp {
 }
 
 /// An Application of a Helm chart from its repository, with values from this repository.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct ChartApp {
     pub name: String,
     pub component: String,
@@ -353,23 +353,7 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
                     token_secret: sentry.token_secret.clone(),
                     version_prefix: format!("{}@", plan.platform),
                 }),
-                apps: plan
-                    .delivery
-                    .charts
-                    .iter()
-                    .map(|app| ChartApp {
-                        name: app.name.clone(),
-                        component: app.component.clone(),
-                        chart: app.chart.clone(),
-                        repo: app.repo.clone(),
-                        version: app.version.clone(),
-                        release: app.release.clone(),
-                        namespace: app.namespace.clone(),
-                        values: app.values.clone(),
-                        wave: app.wave,
-                        file: app.file.clone(),
-                    })
-                    .collect(),
+                apps: plan.delivery.charts.clone(),
             }
         })
         .collect();
