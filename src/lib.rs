@@ -9,18 +9,23 @@
 //! There are no stability guarantees for this library interface: it exists for the binary, the
 //! tests and the benchmarks.
 
+pub mod annotate;
 pub mod cli;
 pub mod compiler;
 pub mod diagnostic;
 pub mod document;
 pub mod emit;
 pub mod error;
+pub mod history;
 pub mod init;
 pub mod load;
+pub mod manual;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod schema;
+pub mod summary;
 pub mod validate;
 pub mod verify;
 
