@@ -4,9 +4,12 @@
 
 mod common;
 
+mod annotations;
 mod check;
+mod diff_base;
 mod errors;
 mod init;
+mod manual;
 mod reference;
 mod render;
 mod schema;
