@@ -15,3 +15,4 @@ mod render;
 mod schema;
 mod snapshots;
 mod templates;
+mod workflows;

@@ -139,7 +139,18 @@ pub(crate) fn shared_reference() -> Option<PathBuf> {
 /// git fails.
 #[track_caller]
 pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new("git")
+    let output = git_output(dir, args, &[]);
+    assert!(
+        output.status.success(),
+        "git {args:?} failed:\n{}",
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// Like `git`, with more environment variables, returning the output whatever the exit status.
+pub(crate) fn git_output(dir: &Path, args: &[&str], envs: &[(&str, &std::ffi::OsStr)]) -> Output {
+    std::process::Command::new("git")
         .current_dir(dir)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -149,15 +160,10 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "tests@lgtmc.invalid")
         .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
         .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .envs(envs.iter().copied())
         .args(args)
         .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed:\n{}",
-        stderr(&output)
-    );
-    stdout(&output)
+        .expect("git runs")
 }
 
 impl Repo {
