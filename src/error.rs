@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
+use crate::history::HistoryError;
+use crate::manual::ManualError;
 use crate::render::RenderError;
 use crate::verify::{ReferenceError, VerifyError};
 
@@ -43,6 +45,18 @@ pub enum Error {
     References(Vec<ReferenceError>),
     #[error(transparent)]
     Emit(#[from] EmitError),
+    /// Reading the spec from git history (`diff --base`).
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Manual(#[from] ManualError),
+    /// The spec at a git revision does not compile; `source` says why, about that revision.
+    #[error("the spec at `{rev}` does not compile: {source}")]
+    AtRevision {
+        rev: String,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {
@@ -54,6 +68,10 @@ impl Error {
             | Error::Verify(_)
             | Error::References(_)
             | Error::Emit(_) => EXIT_INTERNAL,
+            Error::History(error) => error.exit_code(),
+            Error::Manual(ManualError::UnknownCommand { .. }) => EXIT_INVALID,
+            Error::Manual(ManualError::Render(_)) => EXIT_INTERNAL,
+            Error::AtRevision { source, .. } => source.exit_code(),
         }
     }
 }
