@@ -118,8 +118,16 @@ pub fn render(
             let template = env
                 .get_template(artifact.template)
                 .map_err(|error| template_error(env, artifact.template, &error))?;
+            // A file about one item (a tenant's data sources, a dashboard) sees it as `item`.
+            let context = match &artifact.item {
+                None => minijinja::Value::from(Serde(plan)),
+                Some(item) => minijinja::context! {
+                    item => minijinja::Value::from(Serde(item)),
+                    ..minijinja::Value::from(Serde(plan))
+                },
+            };
             let body = template
-                .render(Serde(plan))
+                .render(context)
                 .map_err(|error| template_error(env, artifact.template, &error))?;
             let text = format!("{}{body}", header(&artifact.path, &plan.sources));
             rendered.files.insert(artifact.path.clone(), text);

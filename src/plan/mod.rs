@@ -6,18 +6,23 @@
 //! ordered (tenants by id, buckets by name), so rendering it is deterministic.
 
 mod backends;
+pub mod grafana;
 
 use serde::Serialize;
 
 use crate::validate::EnvironmentSpec;
 
 pub use backends::{LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
+pub use grafana::GrafanaPlan;
 
 /// One file to render: where it goes under `out/` and which template renders it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
     pub path: String,
     pub template: &'static str,
+    /// What this one file is about (one tenant's data sources, one dashboard), which the template
+    /// sees as `item` beside the whole plan; `None` for a file about the whole environment.
+    pub item: Option<serde_json::Value>,
 }
 
 /// Everything about one environment that the templates may use.
@@ -34,6 +39,7 @@ pub struct EnvironmentPlan {
     pub loki: LokiPlan,
     pub tempo: TempoPlan,
     pub pyroscope: PyroscopePlan,
+    pub grafana: GrafanaPlan,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
 }
@@ -168,25 +174,46 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
     .collect();
     buckets.sort_by(|a, b| a.name.cmp(&b.name));
 
+    let platform_tenant = platform
+        .tenancy
+        .platform_tenant
+        .clone()
+        .unwrap_or_else(|| platform.tenancy.default.clone());
+    let grafana = grafana::grafana(&grafana::Context {
+        platform,
+        platform_tenant: &platform_tenant,
+        tenants: &tenants,
+        mimir: &mimir,
+        loki_url: &loki.url,
+        tempo_url: &tempo.query_url,
+        pyroscope_url: &pyroscope.url,
+        buckets: &buckets,
+    });
+
     let env = &environment.name;
-    let artifacts = vec![
+    let mut artifacts = vec![
         Artifact {
             path: format!("{env}/mimir/values.yaml"),
             template: "mimir/values.yaml.j2",
+            item: None,
         },
         Artifact {
             path: format!("{env}/loki/values.yaml"),
             template: "loki/values.yaml.j2",
+            item: None,
         },
         Artifact {
             path: format!("{env}/tempo/values.yaml"),
             template: tempo.template,
+            item: None,
         },
         Artifact {
             path: format!("{env}/pyroscope/values.yaml"),
             template: "pyroscope/values.yaml.j2",
+            item: None,
         },
     ];
+    artifacts.extend(grafana_artifacts(env, &grafana));
     EnvironmentPlan {
         platform: platform.name.clone(),
         environment: env.clone(),
@@ -194,11 +221,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         tenancy: TenancyPlan {
             label: platform.tenancy.label.clone(),
             default: platform.tenancy.default.clone(),
-            platform: platform
-                .tenancy
-                .platform_tenant
-                .clone()
-                .unwrap_or_else(|| platform.tenancy.default.clone()),
+            platform: platform_tenant,
         },
         tenants,
         storage: StoragePlan {
@@ -211,8 +234,53 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         loki,
         tempo,
         pyroscope,
+        grafana,
         artifacts,
     }
+}
+
+/// Grafana's chart values, its provisioning kustomization, and one file per tenant's data
+/// sources, per dashboard and per alerting resource.
+fn grafana_artifacts(env: &str, grafana: &GrafanaPlan) -> Vec<Artifact> {
+    let dir = format!("{env}/{}", grafana::PROVISIONING_DIR);
+    let mut artifacts = vec![
+        Artifact {
+            path: format!("{env}/grafana/values.yaml"),
+            template: "grafana/values.yaml.j2",
+            item: None,
+        },
+        Artifact {
+            path: format!("{dir}/kustomization.yaml"),
+            template: "grafana/kustomization.yaml.j2",
+            item: None,
+        },
+    ];
+    for set in &grafana.datasources {
+        artifacts.push(Artifact {
+            path: format!("{dir}/datasources/{}.yaml", set.tenant),
+            template: "grafana/datasources.yaml.j2",
+            item: serde_json::to_value(set).ok(),
+        });
+    }
+    for dashboard in &grafana.dashboards {
+        artifacts.push(Artifact {
+            path: format!("{dir}/{}", dashboard.path),
+            template: "grafana/dashboard.json.j2",
+            item: serde_json::to_value(dashboard).ok(),
+        });
+    }
+    for (file, template) in grafana::ALERTING_FILES.iter().zip([
+        "grafana/alerting/contact-points.yaml.j2",
+        "grafana/alerting/policies.yaml.j2",
+        "grafana/alerting/rules.yaml.j2",
+    ]) {
+        artifacts.push(Artifact {
+            path: format!("{dir}/alerting/{file}"),
+            template,
+            item: None,
+        });
+    }
+    artifacts
 }
 
 fn byte_limits(
