@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
+use crate::isolation::IsolationError;
 use crate::render::RenderError;
 use crate::verify::VerifyError;
 
@@ -41,15 +42,20 @@ pub enum Error {
     Verify(Vec<VerifyError>),
     #[error(transparent)]
     Emit(#[from] EmitError),
+    /// Rendered Grafana provisioning that lets a tenant's folder reach another tenant's data.
+    #[error("{} rendered file{} break{} tenant isolation", .0.len(), if .0.len() == 1 { "" } else { "s" }, if .0.len() == 1 { "s" } else { "" })]
+    Isolation(Vec<IsolationError>),
 }
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage { .. } | Error::NoSpec { .. } | Error::Spec(_) => EXIT_INVALID,
-            Error::Read { .. } | Error::Render(_) | Error::Verify(_) | Error::Emit(_) => {
-                EXIT_INTERNAL
-            }
+            Error::Read { .. }
+            | Error::Render(_)
+            | Error::Verify(_)
+            | Error::Isolation(_)
+            | Error::Emit(_) => EXIT_INTERNAL,
         }
     }
 }

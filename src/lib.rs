@@ -17,6 +17,7 @@ pub mod document;
 pub mod emit;
 pub mod error;
 pub mod init;
+pub mod isolation;
 pub mod load;
 pub mod model;
 pub mod plan;
