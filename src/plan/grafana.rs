@@ -739,13 +739,12 @@ fn ingestion(
         format!("sum(rate({metric}{{{label}=\"{id}\"}}[$__rate_interval]))")
     };
     let limit = |value: u64| format!("vector({value})");
-    let mut series = vec![query(
-        format!(
-            "sum(cortex_ingester_active_series{{user=\"{id}\"}}) / {}",
-            mimir.replication_factor
-        ),
-        "active series",
-    )];
+    // Each series is held by replication-factor ingesters.
+    let mut active = format!("sum(cortex_ingester_active_series{{user=\"{id}\"}})");
+    if mimir.replication_factor > 1 {
+        active.push_str(&format!(" / {}", mimir.replication_factor));
+    }
+    let mut series = vec![query(active, "active series")];
     if let Some(max_series) = tenant.metrics.max_series {
         series.push(query(limit(max_series), "limit (max-series)"));
     }
