@@ -6,6 +6,7 @@ mod common;
 
 mod check;
 mod errors;
+mod grafana;
 mod init;
 mod reference;
 mod render;

@@ -64,3 +64,31 @@ pub(crate) fn unknown_paths(
         }
     }
 }
+
+/// Keys of the grafana chart below which it takes whatever it is given: `envValueFrom` maps
+/// variable names of our choosing to EnvVarSources.
+const GRAFANA_FREE_FORM: &[&str] = &["envValueFrom"];
+
+#[test]
+fn grafana_values_paths_exist_in_the_chart() {
+    let Some(reference) = shared_reference() else {
+        return;
+    };
+    let chart: Value = serde_norway::from_str(&crate::common::read(
+        &reference.join("charts/grafana/values.yaml"),
+    ))
+    .expect("chart values parse");
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    for env in ["dev", "staging", "prod"] {
+        let rendered: Value =
+            serde_norway::from_str(&repo.read(&format!("out/{env}/grafana/values.yaml")))
+                .expect("parse");
+        let mut unknown = Vec::new();
+        unknown_paths(&rendered, &chart, "", GRAFANA_FREE_FORM, &mut unknown);
+        assert!(
+            unknown.is_empty(),
+            "{env}: value paths not in grafana values.yaml: {unknown:?}"
+        );
+    }
+}
