@@ -43,7 +43,7 @@ pub enum Error {
     #[error(transparent)]
     Emit(#[from] EmitError),
     /// Rendered Grafana provisioning that lets a tenant's folder reach another tenant's data.
-    #[error("{} rendered file{} break{} tenant isolation", .0.len(), if .0.len() == 1 { "" } else { "s" }, if .0.len() == 1 { "s" } else { "" })]
+    #[error("the rendered Grafana provisioning breaks tenant isolation in {} place{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Isolation(Vec<IsolationError>),
 }
 
