@@ -422,3 +422,31 @@ fn a_dashboard_querying_another_tenant_fails_the_render() {
     );
     insta::assert_snapshot!(message);
 }
+
+/// Grafana expands `$NAME` in provisioning files: every literal `$` is written `$$`, a `$` from
+/// the spec included, and the only expanded variable is the webhook URL's.
+#[test]
+fn dollars_in_provisioning_files_are_escaped() {
+    let repo = Repo::example();
+    repo.edit("platform.kdl", "channel=\"#alerts\"", "channel=\"#a$HOME\"");
+    assert_exit(&repo.run(&["render"]), 0);
+    let contact = yaml(&repo.read("out/dev/grafana/provisioning/alerting/contact-points.yaml"));
+    assert_eq!(
+        contact["contactPoints"][0]["receivers"][0]["settings"]["recipient"],
+        "#a$$HOME"
+    );
+    for (path, bytes) in repo.snapshot_tree("out") {
+        if !path.contains("/grafana/provisioning/") || path.ends_with(".json") {
+            continue;
+        }
+        let text = String::from_utf8(bytes).expect("UTF-8");
+        let values: String = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace("$$", "")
+            .replace("$LGTMC_SLACK_WEBHOOK_URL", "");
+        assert!(!values.contains('$'), "{path}: an unescaped `$`");
+    }
+}
