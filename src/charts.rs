@@ -34,6 +34,10 @@ pub const PYROSCOPE: Chart = Chart {
     repo: "https://grafana.github.io/helm-charts",
 };
 
+pub const GRAFANA: Chart = Chart {
+    name: "grafana",
+    repo: "https://grafana-community.github.io/helm-charts",
+};
 pub const SENTRY: Chart = Chart {
     name: "sentry",
     repo: "https://sentry-kubernetes.github.io/charts",
@@ -64,7 +68,7 @@ pub fn tempo(mode: TracesMode) -> Chart {
 
 /// The charts one environment deploys, in a stable order.
 pub fn used_by(platform: &Platform) -> Vec<Chart> {
-    let mut charts = vec![MIMIR, LOKI, tempo(platform.traces.mode), PYROSCOPE];
+    let mut charts = vec![MIMIR, LOKI, tempo(platform.traces.mode), PYROSCOPE, GRAFANA];
     if platform.errors.is_some() {
         charts.push(SENTRY);
     }

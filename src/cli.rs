@@ -412,6 +412,12 @@ fn report(error: &Error, colour: Colour) {
             }
             eprintln!("error: {error}; nothing was written");
         }
+        Error::Isolation(errors) => {
+            for isolation_error in errors {
+                render(isolation_error);
+            }
+            eprintln!("error: {error}; nothing was written");
+        }
         Error::Render(render_error) => {
             render(render_error);
             eprintln!("error: nothing was written");

@@ -1,12 +1,14 @@
 //! The orchestrator: runs the stages in order, from the spec directory to the rendered tree.
 //!
-//! load → document + validate → plan → render → verify. Nothing here writes; `emit` does that,
-//! and only with the complete, verified tree this returns.
+//! load → document + validate → plan → render → verify (every file parses, then Grafana's
+//! tenant isolation holds). Nothing here writes; `emit` does that, and only with the complete,
+//! verified tree this returns.
 
 use std::path::Path;
 
 use crate::emit::{MANIFEST_PATH, manifest_text};
 use crate::error::Error;
+use crate::isolation;
 use crate::load::{self, LoadError};
 use crate::plan::{self, EnvironmentPlan};
 use crate::render;
@@ -49,6 +51,7 @@ pub fn compile(spec_dir: &Path, templates_dir: Option<&Path>) -> Result<Compilat
         })
         .collect();
     verify::cross_check(&rendered, &directories).map_err(Error::References)?;
+    isolation::check(&plans, &rendered).map_err(Error::Isolation)?;
     let manifest = manifest_text(rendered.files.keys().map(String::as_str));
     rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
     Ok(Compilation {

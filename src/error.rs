@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
 use crate::history::HistoryError;
+use crate::isolation::IsolationError;
 use crate::manual::ManualError;
 use crate::render::RenderError;
 use crate::verify::{ReferenceError, VerifyError};
@@ -57,6 +58,9 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// Rendered Grafana provisioning that lets a tenant's folder reach another tenant's data.
+    #[error("the rendered Grafana provisioning breaks tenant isolation in {} place{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Isolation(Vec<IsolationError>),
 }
 
 impl Error {
@@ -67,6 +71,7 @@ impl Error {
             | Error::Render(_)
             | Error::Verify(_)
             | Error::References(_)
+            | Error::Isolation(_)
             | Error::Emit(_) => EXIT_INTERNAL,
             Error::History(error) => error.exit_code(),
             Error::Manual(ManualError::UnknownCommand { .. }) => EXIT_INVALID,

@@ -20,6 +20,7 @@ pub mod emit;
 pub mod error;
 pub mod history;
 pub mod init;
+pub mod isolation;
 pub mod load;
 pub mod manual;
 pub mod model;

@@ -61,6 +61,12 @@ pub struct Platform {
     pub errors: Option<Errors>,
     /// Cluster diagnostics (k8sgpt). Absent: no k8sgpt.
     pub diagnose: Option<Diagnose>,
+    /// Grafana: where it runs and the Secret holding its admin login.
+    #[serde(default)]
+    pub grafana: Grafana,
+    /// Alerting: the Slack channel and the Secret holding its webhook URL.
+    #[serde(default)]
+    pub alerts: Alerts,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -481,6 +487,53 @@ fn default_gateway_instances() -> u32 {
 }
 fn default_region() -> String {
     "us-east-1".to_owned()
+}
+
+/// Grafana. The spec never holds a secret: it names existing Secrets in Grafana's namespace.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Grafana {
+    /// Namespace Grafana runs in; its Secrets and provisioning ConfigMaps live there too.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub namespace: String,
+    /// An existing Secret with the admin login, keys `admin-user` and `admin-password`.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"))]
+    pub admin_secret: String,
+}
+
+impl Default for Grafana {
+    fn default() -> Self {
+        Grafana {
+            namespace: "grafana".to_owned(),
+            admin_secret: "grafana-admin".to_owned(),
+        }
+    }
+}
+
+/// Where Grafana sends alert notifications: Slack, through an incoming webhook whose URL is read
+/// from an existing Secret in Grafana's namespace, never written in the spec.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Alerts {
+    /// The Secret holding the Slack webhook URL.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"))]
+    pub slack_secret: String,
+    /// The key of the webhook URL in that Secret.
+    #[schemars(regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
+    pub slack_key: String,
+    /// The channel to post to, in place of the webhook's own. Default: the webhook's.
+    #[schemars(length(min = 1))]
+    pub channel: Option<String>,
+}
+
+impl Default for Alerts {
+    fn default() -> Self {
+        Alerts {
+            slack_secret: "alerts-slack".to_owned(),
+            slack_key: "url".to_owned(),
+            channel: None,
+        }
+    }
 }
 
 #[cfg(test)]

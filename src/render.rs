@@ -140,8 +140,12 @@ fn render_one(
     let template = env
         .get_template(artifact.template)
         .map_err(|error| template_error(env, artifact.template, &error))?;
-    let context = match &artifact.subject {
-        Some(subject) => minijinja::context! { subject => subject, ..context.clone() },
+    // A file about one item (a tenant's data sources, a dashboard, a component's Application)
+    // sees it as `item` beside the whole plan.
+    let context = match &artifact.item {
+        Some(item) => {
+            minijinja::context! { item => minijinja::Value::from(Serde(item)), ..context.clone() }
+        }
         None => context.clone(),
     };
     let body = template

@@ -186,6 +186,7 @@ fn bumped(chart: &str) -> String {
         "loki" => "18.12.0".to_owned(),
         "tempo" => "2.3.0".to_owned(),
         "pyroscope" => "2.2.2".to_owned(),
+        "grafana" => "12.12.0".to_owned(),
         "sentry" => "25.21.0".to_owned(),
         "k8sgpt-operator" => "0.2.28".to_owned(),
         other => panic!("unexpected chart {other}"),
@@ -198,7 +199,7 @@ fn a_promotion_leaves_check_clean() {
     assert_exit(&repo.run(&["render"]), 0);
     assert_exit(&repo.run(&["check"]), 0);
     let edited = promote(&repo, "staging", &bumped, None);
-    assert_eq!(edited, 7, "the versions file and six Applications");
+    assert_eq!(edited, 8, "the versions file and seven Applications");
     assert!(
         repo.read("versions/staging.yaml")
             .contains("\nmimir-distributed: 5.7.1\n")

@@ -67,7 +67,8 @@ fn changed_keys(json: &Value) -> Vec<(String, String, Value, Value)> {
     for environment in json["environments"].as_array().expect("environments") {
         for component in environment["components"].as_array().expect("components") {
             for file in component["files"].as_array().expect("files") {
-                for change in file["changes"].as_array().expect("changes") {
+                // Files that are not YAML (dashboards) have a text diff and no changes.
+                for change in file["changes"].as_array().into_iter().flatten() {
                     keys.push((
                         file["path"].as_str().expect("path").to_owned(),
                         change["key"].as_str().expect("key").to_owned(),

@@ -10,6 +10,7 @@ mod check;
 mod delivery;
 mod diff_base;
 mod errors;
+mod grafana;
 mod init;
 mod manual;
 mod reference;

@@ -238,6 +238,7 @@ const K8SGPT: Chart = Chart {
 /// The keys below which Kubernetes objects (not product config) sit: their contents are not
 /// product keys.
 const KUBERNETES_OBJECTS: &[&str] = &[
+    "envValueFrom",
     "extraEnvFrom",
     "resources",
     "topologySpreadConstraints",
@@ -443,4 +444,22 @@ fn the_path_check_catches_typos() {
             "mimir.structuredConfig.multitenancy_enable (product config key not in the list of documented keys)"
         ]
     );
+}
+
+/// grafana-stack.md §7 (grafana chart 12.11.1). `envValueFrom` maps variable names of our choosing
+/// to EnvVarSources.
+const GRAFANA: Chart = Chart {
+    values: "charts/grafana/values.yaml",
+    rendered: "grafana/values.yaml",
+    free_form: &["envValueFrom"],
+    documented: &[],
+    product_keys: &[],
+};
+
+#[test]
+fn grafana_values_paths_exist_in_the_chart() {
+    let Some(reference) = shared_reference() else {
+        return;
+    };
+    check_chart(&reference, &GRAFANA, &rendered_example(), ENVIRONMENTS);
 }

@@ -18,6 +18,8 @@ const WAVE_STORAGE: i32 = -20;
 const WAVE_BUCKETS: i32 = -10;
 const WAVE_BACKENDS: i32 = 0;
 const WAVE_AFTER_OPERATORS: i32 = 10;
+/// What reads the backends (Grafana, the collector) comes up after them.
+const WAVE_CONSUMERS: i32 = 10;
 
 #[derive(Debug, Serialize)]
 pub struct DeliveryPlan {
@@ -40,6 +42,8 @@ pub struct DeliveryPlan {
     pub buckets: PathApp,
     /// The K8sGPT resource, after the operator that serves its CRD.
     pub diagnostics: Option<PathApp>,
+    /// Grafana's provisioning ConfigMaps, beside the chart.
+    pub grafana_provisioning: PathApp,
     pub root: PathApp,
     /// The Helm chart Applications, in sync-wave order.
     pub charts: Vec<ChartApp>,
@@ -98,6 +102,10 @@ pub(super) fn delivery(
         namespace,
     } in deployed
     {
+        let wave = match component {
+            "grafana" => WAVE_CONSUMERS,
+            _ => WAVE_BACKENDS,
+        };
         charts.push(ChartApp {
             name: format!("{component}-{env}"),
             component: component.to_owned(),
@@ -107,7 +115,7 @@ pub(super) fn delivery(
             release,
             namespace,
             values: format!("{env_dir}/{component}/values.yaml"),
-            wave: WAVE_BACKENDS,
+            wave,
             file: format!("argocd/{component}.yaml"),
         });
     }
@@ -126,6 +134,7 @@ pub(super) fn delivery(
         wave,
     };
     let ceph_ns = platform.storage.ceph.namespace.as_str();
+    let grafana_namespace = platform.grafana.namespace.clone();
     let argocd_ns = platform.gitops.argocd.namespace.as_str();
     let mut artifacts = vec![
         artifact(env, "ceph/object-store.yaml", "ceph/object-store.yaml.j2"),
@@ -146,16 +155,21 @@ pub(super) fn delivery(
         "argocd/project.yaml".to_owned(),
         "argocd/root.yaml".to_owned(),
     ];
-    let mut path_apps = vec!["storage", "buckets"];
+    // The plan field of each directory Application, and its file.
+    let mut path_apps = vec![
+        ("storage", "storage"),
+        ("buckets", "buckets"),
+        ("grafana_provisioning", "grafana-provisioning"),
+    ];
     if platform.diagnose.is_some() {
-        path_apps.push("diagnostics");
+        path_apps.push(("diagnostics", "k8sgpt-config"));
     }
-    for subject in path_apps {
-        let file = format!("argocd/{subject}.yaml");
+    for (field, name) in path_apps {
+        let file = format!("argocd/{name}.yaml");
         artifacts.push(Artifact {
             path: format!("{env}/{file}"),
             template: "argocd/path.yaml.j2",
-            subject: Some(subject.to_owned()),
+            item: Some(serde_json::Value::from(field)),
         });
         argocd_files.push(file);
     }
@@ -163,7 +177,7 @@ pub(super) fn delivery(
         artifacts.push(Artifact {
             path: format!("{env}/{}", app.file),
             template: "argocd/chart.yaml.j2",
-            subject: Some(app.component.clone()),
+            item: Some(serde_json::Value::from(app.component.clone())),
         });
         argocd_files.push(app.file.clone());
     }
@@ -187,6 +201,12 @@ pub(super) fn delivery(
                 WAVE_AFTER_OPERATORS,
             )
         }),
+        grafana_provisioning: path_app(
+            "grafana-provisioning",
+            "grafana/provisioning",
+            &grafana_namespace,
+            WAVE_CONSUMERS,
+        ),
         storage: path_app("storage", "ceph", ceph_ns, WAVE_STORAGE),
         buckets: path_app("buckets", "buckets", ceph_ns, WAVE_BUCKETS),
         root: PathApp {
@@ -205,7 +225,7 @@ fn artifact(env: &str, file: &str, template: &'static str) -> Artifact {
     Artifact {
         path: format!("{env}/{file}"),
         template,
-        subject: None,
+        item: None,
     }
 }
 
@@ -387,7 +407,7 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
                 "stages" => "kargo/stages.yaml.j2",
                 _ => "kargo/kustomization.yaml.j2",
             },
-            subject: None,
+            item: None,
         })
         .collect();
     (plan, artifacts)

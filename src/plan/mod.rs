@@ -8,6 +8,7 @@
 mod apps;
 mod backends;
 mod delivery;
+pub mod grafana;
 
 use serde::Serialize;
 
@@ -16,15 +17,16 @@ use crate::validate::EnvironmentSpec;
 pub use apps::{K8sgptPlan, SentryPlan};
 pub use backends::{BUCKET_NAMES, LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
 pub use delivery::{DeliveryPlan, KargoPlan, kargo};
+pub use grafana::GrafanaPlan;
 
 /// One file to render: where it goes under `out/` and which template renders it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
     pub path: String,
     pub template: &'static str,
-    /// What the file is about when a template renders several files (`subject` in the
-    /// template): the component of an Argo CD Application, say.
-    pub subject: Option<String>,
+    /// What this one file is about (one tenant's data sources, one dashboard), which the template
+    /// sees as `item` beside the whole plan; `None` for a file about the whole environment.
+    pub item: Option<serde_json::Value>,
 }
 
 /// Everything about one environment that the templates may use.
@@ -44,6 +46,7 @@ pub struct EnvironmentPlan {
     pub sentry: Option<SentryPlan>,
     pub k8sgpt: Option<K8sgptPlan>,
     pub delivery: DeliveryPlan,
+    pub grafana: GrafanaPlan,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
 }
@@ -204,11 +207,27 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         }
     }
 
+    let platform_tenant = platform
+        .tenancy
+        .platform_tenant
+        .clone()
+        .unwrap_or_else(|| platform.tenancy.default.clone());
+    let grafana = grafana::grafana(&grafana::Context {
+        platform,
+        platform_tenant: &platform_tenant,
+        tenants: &tenants,
+        mimir: &mimir,
+        loki_url: &loki.url,
+        tempo_url: &tempo.query_url,
+        pyroscope_url: &pyroscope.url,
+        buckets: &buckets,
+    });
+
     let env = &environment.name;
     let values = |component: &str, template: &'static str| Artifact {
         path: format!("{env}/{component}/values.yaml"),
         template,
-        subject: None,
+        item: None,
     };
     let mut artifacts = vec![
         values("mimir", "mimir/values.yaml.j2"),
@@ -244,6 +263,12 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         },
     ];
     let mut deployed = deployed;
+    deployed.push(delivery::Deployed {
+        component: "grafana",
+        chart: crate::charts::GRAFANA,
+        release: grafana.release.to_owned(),
+        namespace: grafana.namespace.clone(),
+    });
     if let Some(sentry) = &sentry {
         artifacts.push(values("sentry", "sentry/values.yaml.j2"));
         deployed.push(delivery::Deployed {
@@ -262,7 +287,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
             artifacts.push(Artifact {
                 path: format!("{env}/{file}"),
                 template,
-                subject: None,
+                item: None,
             });
         }
         deployed.push(delivery::Deployed {
@@ -274,6 +299,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
     }
     let (delivery, delivery_artifacts) = delivery::delivery(env, deployed, environment);
     artifacts.extend(delivery_artifacts);
+    artifacts.extend(grafana_artifacts(env, &grafana));
     EnvironmentPlan {
         platform: platform.name.clone(),
         environment: env.clone(),
@@ -281,11 +307,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         tenancy: TenancyPlan {
             label: platform.tenancy.label.clone(),
             default: platform.tenancy.default.clone(),
-            platform: platform
-                .tenancy
-                .platform_tenant
-                .clone()
-                .unwrap_or_else(|| platform.tenancy.default.clone()),
+            platform: platform_tenant,
         },
         tenants,
         storage: StoragePlan {
@@ -306,8 +328,53 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         sentry,
         k8sgpt,
         delivery,
+        grafana,
         artifacts,
     }
+}
+
+/// Grafana's chart values, its provisioning kustomization, and one file per tenant's data
+/// sources, per dashboard and per alerting resource.
+fn grafana_artifacts(env: &str, grafana: &GrafanaPlan) -> Vec<Artifact> {
+    let dir = format!("{env}/{}", grafana::PROVISIONING_DIR);
+    let mut artifacts = vec![
+        Artifact {
+            path: format!("{env}/grafana/values.yaml"),
+            template: "grafana/values.yaml.j2",
+            item: None,
+        },
+        Artifact {
+            path: format!("{dir}/kustomization.yaml"),
+            template: "grafana/kustomization.yaml.j2",
+            item: None,
+        },
+    ];
+    for set in &grafana.datasources {
+        artifacts.push(Artifact {
+            path: format!("{dir}/datasources/{}.yaml", set.tenant),
+            template: "grafana/datasources.yaml.j2",
+            item: serde_json::to_value(set).ok(),
+        });
+    }
+    for dashboard in &grafana.dashboards {
+        artifacts.push(Artifact {
+            path: format!("{dir}/{}", dashboard.path),
+            template: "grafana/dashboard.json.j2",
+            item: serde_json::to_value(dashboard).ok(),
+        });
+    }
+    for (file, template) in grafana::ALERTING_FILES.iter().zip([
+        "grafana/alerting/contact-points.yaml.j2",
+        "grafana/alerting/policies.yaml.j2",
+        "grafana/alerting/rules.yaml.j2",
+    ]) {
+        artifacts.push(Artifact {
+            path: format!("{dir}/alerting/{file}"),
+            template,
+            item: None,
+        });
+    }
+    artifacts
 }
 
 fn byte_limits(

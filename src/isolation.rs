@@ -1,0 +1,575 @@
+//! Stage 6, verify (Grafana): tenant isolation of the rendered provisioning files.
+//!
+//! Reads what was rendered, not the plan, so that a template (ours or a `--templates` override)
+//! cannot break isolation unnoticed:
+//!
+//! - each tenant's data source file defines only data sources that send that tenant's
+//!   `X-Scope-OrgID`, and every link between data sources stays within the tenant;
+//! - every dashboard in a tenant's folder is JSON with a `schemaVersion`, names every data
+//!   source by uid (never the default, never by name, never through a data source variable), and
+//!   names only that tenant's;
+//! - every alert rule queries only data sources of the tenant whose folder holds it.
+//!
+//! A failure is a template bug (exit 3): the message names the file, the dashboard or rule, the
+//! tenant and the offending uid.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use miette::Diagnostic;
+use serde_json::Value;
+
+use crate::plan::EnvironmentPlan;
+use crate::plan::grafana::{EXPRESSION_DATASOURCE, PROVISIONING_DIR};
+use crate::render::Rendered;
+
+/// The header that carries the tenant, and the only one a data source may send it in.
+const TENANT_HEADER: &str = "X-Scope-OrgID";
+/// Grafana's own pseudo data sources, which read no tenant's data.
+const BUILT_IN: [&str; 4] = [
+    EXPRESSION_DATASOURCE,
+    "-- Dashboard --",
+    "-- Grafana --",
+    "grafana",
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct IsolationError {
+    /// The rendered file, below `out/`.
+    pub path: String,
+    pub template: String,
+    pub message: String,
+    pub help: String,
+}
+
+impl Diagnostic for IsolationError {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(format!(
+            "{}; `out/{}` comes from template `{}`: this is a template bug",
+            self.help, self.path, self.template
+        )))
+    }
+}
+
+/// Checks the Grafana provisioning of every environment; returns every breach.
+pub fn check(plans: &[EnvironmentPlan], rendered: &Rendered) -> Result<(), Vec<IsolationError>> {
+    let mut errors = Vec::new();
+    for plan in plans {
+        let prefix = format!("{}/{PROVISIONING_DIR}/", plan.environment);
+        let files: Vec<(&str, &str, &str)> = rendered
+            .files
+            .range(prefix.clone()..)
+            .take_while(|(path, _)| path.starts_with(&prefix))
+            .map(|(path, text)| (path.as_str(), &path[prefix.len()..], text.as_str()))
+            .collect();
+        let mut checker = Checker {
+            rendered,
+            owners: BTreeMap::new(),
+            errors: &mut errors,
+        };
+        checker.datasources(&files);
+        for (path, relative, text) in &files {
+            let mut parts = relative.split('/');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("dashboards"), Some(tenant), Some(_)) => {
+                    checker.dashboard(path, tenant, text);
+                }
+                (Some("alerting"), Some(_), None) => checker.alerting(path, text),
+                _ => {}
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+struct Checker<'a> {
+    rendered: &'a Rendered,
+    /// Data source uid → the tenant whose file defines it.
+    owners: BTreeMap<String, String>,
+    errors: &'a mut Vec<IsolationError>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, path: &str, message: String, help: String) {
+        self.errors.push(IsolationError {
+            path: path.to_owned(),
+            template: self
+                .rendered
+                .templates
+                .get(path)
+                .cloned()
+                .unwrap_or_default(),
+            message,
+            help,
+        });
+    }
+
+    /// The uids of a tenant's data sources, for help texts.
+    fn owned_by(&self, tenant: &str) -> String {
+        let uids: Vec<String> = self
+            .owners
+            .iter()
+            .filter(|(_, owner)| owner.as_str() == tenant)
+            .map(|(uid, _)| format!("`{uid}`"))
+            .collect();
+        if uids.is_empty() {
+            "none".to_owned()
+        } else {
+            uids.join(", ")
+        }
+    }
+
+    /// Registers every data source (so that references can be checked against all of them),
+    /// then checks each one's tenant header and links.
+    fn datasources(&mut self, files: &[(&str, &str, &str)]) {
+        let mut parsed = Vec::new();
+        for (path, relative, text) in files {
+            let Some(file) = relative.strip_prefix("datasources/") else {
+                continue;
+            };
+            let tenant = file.strip_suffix(".yaml").unwrap_or(file).to_owned();
+            let Some(document) = self.yaml(path, text) else {
+                continue;
+            };
+            self.api_version(path, &document);
+            let sources = document
+                .get("datasources")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for source in sources {
+                let Some(uid) = source.get("uid").and_then(Value::as_str) else {
+                    self.fail(
+                        path,
+                        format!("a data source of tenant `{tenant}` has no uid"),
+                        "dashboards, links and alert rules name data sources by uid".to_owned(),
+                    );
+                    continue;
+                };
+                if let Some(owner) = self.owners.insert(uid.to_owned(), tenant.clone()) {
+                    self.fail(
+                        path,
+                        format!("data source `{uid}` of tenant `{tenant}` is defined twice (also by tenant `{owner}`)"),
+                        "each uid names exactly one data source".to_owned(),
+                    );
+                }
+                parsed.push((path.to_owned(), tenant.clone(), uid.to_owned(), source));
+            }
+        }
+        for (path, tenant, uid, source) in parsed {
+            let header = source
+                .pointer("/jsonData/httpHeaderName1")
+                .and_then(Value::as_str);
+            let value = source
+                .pointer("/secureJsonData/httpHeaderValue1")
+                .and_then(Value::as_str);
+            if header != Some(TENANT_HEADER) || value != Some(tenant.as_str()) {
+                self.fail(
+                    path,
+                    format!(
+                        "data source `{uid}` of tenant `{tenant}` does not send `{TENANT_HEADER}: {tenant}` (it sends {})",
+                        match (header, value) {
+                            (Some(name), Some(value)) => format!("`{name}: {value}`"),
+                            _ => "no tenant header".to_owned(),
+                        }
+                    ),
+                    format!(
+                        "set `jsonData.httpHeaderName1: {TENANT_HEADER}` and `secureJsonData.httpHeaderValue1: {tenant}`: one tenant, never a federated `a|b`"
+                    ),
+                );
+            }
+            let mut references = Vec::new();
+            collect_references(&source, String::new(), &mut references);
+            for (pointer, reference) in references {
+                let what = format!("data source `{uid}` of tenant `{tenant}`");
+                self.reference(path, &what, &tenant, &pointer, &reference);
+            }
+        }
+    }
+
+    fn dashboard(&mut self, path: &str, tenant: &str, text: &str) {
+        let dashboard = match serde_json::from_str::<Value>(text) {
+            Ok(dashboard) => dashboard,
+            Err(error) => {
+                self.fail(
+                    path,
+                    format!("dashboard `{path}` is not JSON: {error}"),
+                    "a dashboard file is one JSON object".to_owned(),
+                );
+                return;
+            }
+        };
+        let title = dashboard
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or("(untitled)")
+            .to_owned();
+        let what = format!("dashboard `{title}` in the folder of tenant `{tenant}`");
+        if !dashboard.get("schemaVersion").is_some_and(Value::is_u64) {
+            self.fail(
+                path,
+                format!("{what} has no `schemaVersion`"),
+                "Grafana needs a numeric `schemaVersion` to migrate a dashboard".to_owned(),
+            );
+        }
+        if !dashboard.get("uid").is_some_and(Value::is_string) {
+            self.fail(
+                path,
+                format!("{what} has no `uid`"),
+                "a provisioned dashboard needs a stable uid".to_owned(),
+            );
+        }
+        let variables = dashboard
+            .pointer("/templating/list")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for variable in variables {
+            if variable.get("type").and_then(Value::as_str) == Some("datasource") {
+                let name = variable.get("name").and_then(Value::as_str).unwrap_or("");
+                self.fail(
+                    path,
+                    format!("{what} has a data source variable `{name}`"),
+                    "a data source variable lets a viewer switch the dashboard to another tenant's data; name the tenant's data sources by uid".to_owned(),
+                );
+            }
+        }
+        let mut references = Vec::new();
+        collect_references(&dashboard, String::new(), &mut references);
+        for (pointer, reference) in references {
+            self.reference(path, &what, tenant, &pointer, &reference);
+        }
+    }
+
+    fn alerting(&mut self, path: &str, text: &str) {
+        let Some(document) = self.yaml(path, text) else {
+            return;
+        };
+        self.api_version(path, &document);
+        let groups = document
+            .get("groups")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let tenants: BTreeSet<String> = self.owners.values().cloned().collect();
+        for (index, group) in groups.iter().enumerate() {
+            let name = group.get("name").and_then(Value::as_str).unwrap_or("");
+            let Some(folder) = group.get("folder").and_then(Value::as_str) else {
+                continue;
+            };
+            if !tenants.contains(folder) {
+                self.fail(
+                    path,
+                    format!(
+                        "alert rule group `{name}` is in folder `{folder}`, which is no tenant's"
+                    ),
+                    "alert rules live in a tenant's folder and query that tenant's data sources"
+                        .to_owned(),
+                );
+                continue;
+            }
+            let mut references = Vec::new();
+            collect_references(group, format!("/groups/{index}"), &mut references);
+            for (pointer, reference) in references {
+                let what = format!("alert rule group `{name}` in the folder of tenant `{folder}`");
+                self.reference(path, &what, folder, &pointer, &reference);
+            }
+        }
+    }
+
+    /// Checks one reference found at `pointer` in the file of `what`, which belongs to `tenant`.
+    fn reference(
+        &mut self,
+        path: &str,
+        what: &str,
+        tenant: &str,
+        pointer: &str,
+        reference: &Reference,
+    ) {
+        let uid = match reference {
+            Reference::Uid(uid) => uid,
+            Reference::Default => {
+                self.fail(
+                    path,
+                    format!("{what} uses the default data source (at `{pointer}`)"),
+                    format!(
+                        "name one of tenant `{tenant}`'s data sources by uid: {}",
+                        self.owned_by(tenant)
+                    ),
+                );
+                return;
+            }
+            Reference::Name(name) => {
+                self.fail(
+                    path,
+                    format!("{what} names data source `{name}` by name (at `{pointer}`)"),
+                    format!(
+                        "name one of tenant `{tenant}`'s data sources by uid: {}",
+                        self.owned_by(tenant)
+                    ),
+                );
+                return;
+            }
+        };
+        if BUILT_IN.contains(&uid.as_str()) {
+            return;
+        }
+        match self.owners.get(uid).cloned() {
+            Some(owner) if owner == tenant => {}
+            Some(owner) => self.fail(
+                path,
+                format!("{what} queries data source `{uid}` of tenant `{owner}` (at `{pointer}`)"),
+                format!(
+                    "a tenant's folder may query only that tenant's data sources ({})",
+                    self.owned_by(tenant)
+                ),
+            ),
+            None => self.fail(
+                path,
+                format!(
+                    "{what} queries data source `{uid}`, which does not exist (at `{pointer}`)"
+                ),
+                format!(
+                    "tenant `{tenant}`'s data sources are {}",
+                    self.owned_by(tenant)
+                ),
+            ),
+        }
+    }
+
+    fn yaml(&mut self, path: &str, text: &str) -> Option<Value> {
+        match serde_norway::from_str::<Value>(text) {
+            Ok(document) => Some(document),
+            Err(error) => {
+                self.fail(
+                    path,
+                    format!("provisioning file `{path}` is not YAML: {error}"),
+                    "a provisioning file is one YAML document".to_owned(),
+                );
+                None
+            }
+        }
+    }
+
+    fn api_version(&mut self, path: &str, document: &Value) {
+        if document.get("apiVersion").and_then(Value::as_u64) != Some(1) {
+            self.fail(
+                path,
+                format!("provisioning file `{path}` does not say `apiVersion: 1`"),
+                "Grafana reads provisioning files of apiVersion 1".to_owned(),
+            );
+        }
+    }
+}
+
+/// How a panel, target, link or rule picks its data source.
+#[derive(Debug, PartialEq, Eq)]
+enum Reference {
+    Uid(String),
+    /// By its name (a string `datasource`), which another tenant's data source could take.
+    Name(String),
+    /// None at all: Grafana's default data source, which may be any tenant's.
+    Default,
+}
+
+/// Every data source reference below `value`, with its JSON pointer: `datasource: {uid}`,
+/// `datasource: "<name>"`, `datasourceUid: "<uid>"`, and a query (an object with `targets`)
+/// without a `datasource`.
+fn collect_references(value: &Value, pointer: String, found: &mut Vec<(String, Reference)>) {
+    match value {
+        Value::Object(object) => {
+            if object.contains_key("targets") && !object.contains_key("datasource") {
+                found.push((pointer.clone(), Reference::Default));
+            }
+            for (key, child) in object {
+                let child_pointer =
+                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match (key.as_str(), child) {
+                    ("datasource", Value::Object(source)) => {
+                        match source.get("uid").and_then(Value::as_str) {
+                            Some(uid) => {
+                                found.push((child_pointer.clone(), Reference::Uid(uid.to_owned())))
+                            }
+                            None => found.push((child_pointer.clone(), Reference::Default)),
+                        }
+                    }
+                    ("datasource", Value::String(name)) => {
+                        found.push((child_pointer.clone(), Reference::Name(name.clone())));
+                    }
+                    ("datasource", Value::Null) => {
+                        found.push((child_pointer.clone(), Reference::Default));
+                    }
+                    ("datasourceUid", Value::String(uid)) => {
+                        found.push((child_pointer.clone(), Reference::Uid(uid.clone())));
+                    }
+                    _ => {}
+                }
+                collect_references(child, child_pointer, found);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect_references(item, format!("{pointer}/{index}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(files: &[(&str, &str)]) -> Rendered {
+        let mut rendered = Rendered::default();
+        for (path, text) in files {
+            rendered
+                .files
+                .insert((*path).to_owned(), (*text).to_owned());
+            rendered
+                .templates
+                .insert((*path).to_owned(), "test.j2".to_owned());
+        }
+        rendered
+    }
+
+    fn datasources(tenant: &str, header: &str) -> String {
+        format!(
+            "apiVersion: 1\ndatasources:\n  - uid: metrics-{tenant}\n    jsonData:\n      httpHeaderName1: X-Scope-OrgID\n      exemplarTraceIdDestinations:\n        - datasourceUid: traces-{tenant}\n    secureJsonData:\n      httpHeaderValue1: {header}\n  - uid: traces-{tenant}\n    jsonData:\n      httpHeaderName1: X-Scope-OrgID\n    secureJsonData:\n      httpHeaderValue1: {header}\n"
+        )
+    }
+
+    fn messages(files: &[(&str, &str)]) -> Vec<String> {
+        let rendered = rendered(files);
+        let mut checker = Checker {
+            rendered: &rendered,
+            owners: BTreeMap::new(),
+            errors: &mut Vec::new(),
+        };
+        let prefix = "dev/grafana/provisioning/";
+        let listed: Vec<(&str, &str, &str)> = files
+            .iter()
+            .map(|(path, text)| (*path, &path[prefix.len()..], *text))
+            .collect();
+        checker.datasources(&listed);
+        for (path, relative, text) in &listed {
+            if let Some(rest) = relative.strip_prefix("dashboards/") {
+                let tenant = rest.split('/').next().unwrap_or_default();
+                checker.dashboard(path, tenant, text);
+            } else if relative.starts_with("alerting/") {
+                checker.alerting(path, text);
+            }
+        }
+        checker.errors.iter().map(|e| e.message.clone()).collect()
+    }
+
+    const DEV: &str = "dev/grafana/provisioning/datasources/dev.yaml";
+    const PLATFORM: &str = "dev/grafana/provisioning/datasources/platform.yaml";
+    const BOARD: &str = "dev/grafana/provisioning/dashboards/dev/a.json";
+
+    fn board(uid: &str) -> String {
+        format!(
+            r#"{{"uid":"a","title":"A","schemaVersion":41,"panels":[{{"datasource":{{"uid":"{uid}"}},"targets":[{{"refId":"A"}}]}}]}}"#
+        )
+    }
+
+    #[test]
+    fn own_datasources_pass() {
+        let dev = datasources("dev", "dev");
+        let platform = datasources("platform", "platform");
+        let board = board("metrics-dev");
+        assert!(messages(&[(DEV, &dev), (PLATFORM, &platform), (BOARD, &board)]).is_empty());
+    }
+
+    #[test]
+    fn another_tenants_datasource_fails() {
+        let dev = datasources("dev", "dev");
+        let platform = datasources("platform", "platform");
+        let board = board("metrics-platform");
+        assert_eq!(
+            messages(&[(DEV, &dev), (PLATFORM, &platform), (BOARD, &board)]),
+            [
+                "dashboard `A` in the folder of tenant `dev` queries data source `metrics-platform` of tenant `platform` (at `/panels/0/datasource`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_and_default_datasources_fail() {
+        let dev = datasources("dev", "dev");
+        let unknown = board("metrics-nope");
+        assert_eq!(
+            messages(&[(DEV, &dev), (BOARD, &unknown)]),
+            [
+                "dashboard `A` in the folder of tenant `dev` queries data source `metrics-nope`, which does not exist (at `/panels/0/datasource`)"
+            ]
+        );
+        let default = r#"{"uid":"a","title":"A","schemaVersion":41,"panels":[{"targets":[]}]}"#;
+        assert_eq!(
+            messages(&[(DEV, &dev), (BOARD, default)]),
+            [
+                "dashboard `A` in the folder of tenant `dev` uses the default data source (at `/panels/0`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn datasource_variables_and_missing_schema_version_fail() {
+        let dev = datasources("dev", "dev");
+        let board =
+            r#"{"uid":"a","title":"A","templating":{"list":[{"type":"datasource","name":"ds"}]}}"#;
+        assert_eq!(
+            messages(&[(DEV, &dev), (BOARD, board)]),
+            [
+                "dashboard `A` in the folder of tenant `dev` has no `schemaVersion`",
+                "dashboard `A` in the folder of tenant `dev` has a data source variable `ds`"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_datasource_must_send_its_own_tenant() {
+        let dev = datasources("dev", "dev|platform");
+        let found = messages(&[(DEV, &dev)]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with(
+            "data source `metrics-dev` of tenant `dev` does not send `X-Scope-OrgID: dev`"
+        ));
+    }
+
+    #[test]
+    fn links_stay_within_the_tenant() {
+        let dev = datasources("dev", "dev").replace(
+            "datasourceUid: traces-dev",
+            "datasourceUid: traces-platform",
+        );
+        let platform = datasources("platform", "platform");
+        assert_eq!(
+            messages(&[(DEV, &dev), (PLATFORM, &platform)]),
+            [
+                "data source `metrics-dev` of tenant `dev` queries data source `traces-platform` of tenant `platform` (at `/jsonData/exemplarTraceIdDestinations/0/datasourceUid`)"
+            ]
+        );
+    }
+
+    #[test]
+    fn alert_rules_query_their_folders_tenant() {
+        let dev = datasources("dev", "dev");
+        let platform = datasources("platform", "platform");
+        let rules = "apiVersion: 1\ngroups:\n  - name: g\n    folder: platform\n    rules:\n      - data:\n          - datasourceUid: metrics-dev\n          - datasourceUid: __expr__\n";
+        assert_eq!(
+            messages(&[
+                (DEV, &dev),
+                (PLATFORM, &platform),
+                ("dev/grafana/provisioning/alerting/rules.yaml", rules)
+            ]),
+            [
+                "alert rule group `g` in the folder of tenant `platform` queries data source `metrics-dev` of tenant `dev` (at `/groups/0/rules/0/data/0/datasourceUid`)"
+            ]
+        );
+    }
+}
