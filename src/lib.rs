@@ -12,6 +12,7 @@
 pub mod alloy;
 pub mod cli;
 pub mod compiler;
+pub mod crds;
 pub mod diagnostic;
 pub mod document;
 pub mod emit;

@@ -6,6 +6,7 @@ mod common;
 
 mod backends;
 mod check;
+mod crds;
 mod errors;
 mod init;
 mod reference;
