@@ -321,6 +321,12 @@ fn report(error: &Error, colour: Colour) {
             }
             eprintln!("error: {error}; nothing was written");
         }
+        Error::References(errors) => {
+            for reference_error in errors {
+                render(reference_error);
+            }
+            eprintln!("error: {error}; nothing was written");
+        }
         Error::Render(render_error) => {
             render(render_error);
             eprintln!("error: nothing was written");

@@ -50,9 +50,19 @@ pub fn compile_checked(
 ) -> Result<Compilation, Error> {
     let spec = validate_spec(spec_dir)?;
     let plans: Vec<EnvironmentPlan> = spec.environments.iter().map(plan::plan).collect();
+    let (kargo, kargo_artifacts) = plan::kargo(&plans, &spec.environments);
+    let all_sources: Vec<String> = spec.files.iter().map(|file| file.name.clone()).collect();
     let env = render::environment(templates_dir)?;
-    let mut rendered = render::render(&env, &plans)?;
+    let mut rendered = render::render(&env, &plans, &kargo, &kargo_artifacts, &all_sources)?;
     verify::verify(&rendered).map_err(Error::Verify)?;
+    let directories: Vec<verify::EnvironmentDir> = plans
+        .iter()
+        .map(|plan| verify::EnvironmentDir {
+            environment: plan.environment.clone(),
+            repo_dir: plan.delivery.env_dir.clone(),
+        })
+        .collect();
+    verify::cross_check(&rendered, &directories).map_err(Error::References)?;
     let mut custom_resources = None;
     if let Some(crds) = crds {
         let labelled: Vec<(String, &str)> = rendered

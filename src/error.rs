@@ -8,7 +8,7 @@ use crate::crds::{CrdError, CrdProblem};
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
 use crate::render::RenderError;
-use crate::verify::VerifyError;
+use crate::verify::{ReferenceError, VerifyError};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_DRIFT: i32 = 1;
@@ -40,6 +40,8 @@ pub enum Error {
     Render(#[from] RenderError),
     #[error("{} rendered file{} did not verify", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     Verify(Vec<VerifyError>),
+    #[error("{} reference{} between rendered files did not resolve", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    References(Vec<ReferenceError>),
     #[error(transparent)]
     Emit(#[from] EmitError),
     /// `--crds DIR` cannot be read or compiled: invalid input.
@@ -59,6 +61,7 @@ impl Error {
             Error::Read { .. }
             | Error::Render(_)
             | Error::Verify(_)
+            | Error::References(_)
             | Error::Emit(_)
             | Error::CustomResources(_) => EXIT_INTERNAL,
         }

@@ -23,6 +23,12 @@ const EXAMPLE: &[(&str, &str)] = &[
         "environments/prod.kdl",
         include_str!("../environments/prod.kdl"),
     ),
+    ("versions/dev.yaml", include_str!("../versions/dev.yaml")),
+    (
+        "versions/staging.yaml",
+        include_str!("../versions/staging.yaml"),
+    ),
+    ("versions/prod.yaml", include_str!("../versions/prod.yaml")),
 ];
 
 /// Writes the example spec into `dir` and renders it into `dir/out`. Refuses to overwrite an

@@ -1,4 +1,5 @@
-//! Stage 1, load: read `platform.kdl` and every `environments/*.kdl`, and parse them as KDL 2.
+//! Stage 1, load: read `platform.kdl` and every `environments/*.kdl`, and parse them as KDL 2;
+//! read every `versions/*.yaml` (the chart versions, parsed by `validate`).
 //!
 //! **Invariant:** with `emit`, this is the only stage that touches the filesystem. Every file is
 //! parsed before any error is returned, so syntax errors in several files are reported together.
@@ -14,6 +15,7 @@ use crate::diagnostic::{Problem, SourceFile};
 
 pub const PLATFORM_FILE: &str = "platform.kdl";
 pub const ENVIRONMENTS_DIR: &str = "environments";
+pub const VERSIONS_DIR: &str = "versions";
 
 /// The parsed spec files. `files[0]` is `platform.kdl`; the overlays follow, sorted by name.
 #[derive(Debug)]
@@ -21,6 +23,16 @@ pub struct LoadedSpec {
     pub files: Vec<SourceFile>,
     pub platform: KdlDocument,
     pub overlays: Vec<Overlay>,
+    /// `versions/<env>.yaml`, the chart versions of each environment (parsed by `validate`).
+    pub versions: Vec<VersionsFile>,
+}
+
+#[derive(Debug)]
+pub struct VersionsFile {
+    /// Index into `LoadedSpec::files`.
+    pub file: usize,
+    /// The environment the file name promises (`versions/prod.yaml` → `prod`).
+    pub environment: String,
 }
 
 #[derive(Debug)]
@@ -64,7 +76,7 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
         }
     };
     let mut files = vec![SourceFile::new(PLATFORM_FILE, platform_text)];
-    for (stem, path) in overlay_paths(&spec_dir.join(ENVIRONMENTS_DIR))? {
+    for (stem, path) in files_with_extension(&spec_dir.join(ENVIRONMENTS_DIR), "kdl")? {
         let text = fs::read_to_string(&path).map_err(|source| LoadError::Io {
             path: path.clone(),
             source,
@@ -75,8 +87,22 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
         ));
     }
 
+    let kdl_files = files.len();
+    let mut versions = Vec::new();
+    for (stem, path) in files_with_extension(&spec_dir.join(VERSIONS_DIR), "yaml")? {
+        let text = fs::read_to_string(&path).map_err(|source| LoadError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        versions.push(VersionsFile {
+            file: files.len(),
+            environment: stem.clone(),
+        });
+        files.push(SourceFile::new(format!("{VERSIONS_DIR}/{stem}.yaml"), text));
+    }
+
     let mut problems = Vec::new();
-    let mut documents: Vec<KdlDocument> = files
+    let mut documents: Vec<KdlDocument> = files[..kdl_files]
         .iter()
         .map(|file| {
             parse(file).unwrap_or_else(|mut found| {
@@ -104,6 +130,7 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
         files,
         platform,
         overlays,
+        versions,
     })
 }
 
@@ -153,8 +180,9 @@ fn lower_first(text: &str) -> String {
     }
 }
 
-/// `environments/*.kdl`, sorted by file name. A missing directory means no overlays.
-fn overlay_paths(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
+/// The files `dir/*.<extension>` with their stems, sorted by file name. A missing directory
+/// means no files.
+fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -172,8 +200,8 @@ fn overlay_paths(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
             source,
         })?;
         let path = entry.path();
-        let is_kdl = path.extension().is_some_and(|ext| ext == "kdl");
-        if let (true, Some(stem)) = (is_kdl, path.file_stem().and_then(|s| s.to_str())) {
+        let matches = path.extension().is_some_and(|ext| ext == extension);
+        if let (true, Some(stem)) = (matches, path.file_stem().and_then(|s| s.to_str())) {
             paths.push((stem.to_owned(), path.clone()));
         }
     }

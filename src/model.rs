@@ -57,6 +57,10 @@ pub struct Platform {
     /// Profiles (Pyroscope).
     #[serde(default)]
     pub profiles: Profiles,
+    /// Error tracking (Sentry with ClickHouse). Absent: no Sentry.
+    pub errors: Option<Errors>,
+    /// Cluster diagnostics (k8sgpt). Absent: no k8sgpt.
+    pub diagnose: Option<Diagnose>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -68,6 +72,59 @@ pub struct Gitops {
     /// The branch Argo CD follows.
     #[serde(default = "default_branch")]
     pub branch: String,
+    /// Where the rendered tree sits in the repository (Argo CD reads it from there).
+    #[serde(default = "default_out")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"))]
+    pub out: String,
+    /// Argo CD: where its Applications live and the AppProject they belong to.
+    #[serde(default)]
+    pub argocd: ArgoCd,
+    /// Kargo: the project that promotes chart versions through the environments.
+    #[serde(default)]
+    pub kargo: Kargo,
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct ArgoCd {
+    /// The namespace of Argo CD (its Applications and AppProjects live there).
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub namespace: String,
+    /// The AppProject of the platform's Applications.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub project: String,
+}
+
+impl Default for ArgoCd {
+    fn default() -> Self {
+        ArgoCd {
+            namespace: "argocd".to_owned(),
+            project: "observability".to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Kargo {
+    /// The Kargo project (and namespace) of the promotion pipeline.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub project: String,
+    /// How long new chart versions must run in the environment before the last one before
+    /// they may reach the last environment.
+    pub soak: Duration,
+    /// How often Kargo looks for new chart versions.
+    pub interval: Duration,
+}
+
+impl Default for Kargo {
+    fn default() -> Self {
+        Kargo {
+            project: "observability".to_owned(),
+            soak: Duration("1h".to_owned()),
+            interval: Duration("10m".to_owned()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -75,6 +132,21 @@ pub struct Gitops {
 pub struct Storage {
     /// The Rook-Ceph object store that serves S3 to every backend.
     pub ceph: Ceph,
+    /// Quotas of buckets, by bucket name: `quota "loki-chunks" max-size="500Gi"`.
+    #[serde(default, rename = "quota")]
+    pub quotas: BTreeMap<String, Quota>,
+}
+
+/// The quota of one bucket (the claim's `additionalConfig`).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Quota {
+    /// Most bytes, as a Kubernetes quantity: `500Gi`, `2T`.
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$"))]
+    pub max_size: Option<String>,
+    /// Most objects.
+    #[schemars(range(min = 1))]
+    pub max_objects: Option<u64>,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -95,6 +167,14 @@ pub struct Ceph {
     #[serde(default = "default_region")]
     #[schemars(length(min = 1))]
     pub region: String,
+    /// Port of the S3 gateway's Service (plain HTTP inside the cluster).
+    #[serde(default = "default_gateway_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub gateway_port: u16,
+    /// S3 gateway (RGW) pods.
+    #[serde(default = "default_gateway_instances")]
+    #[schemars(range(min = 1, max = 10))]
+    pub gateway_instances: u32,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -381,6 +461,9 @@ pub struct SignalLimits {
 fn default_cluster() -> String {
     "https://kubernetes.default.svc".to_owned()
 }
+fn default_out() -> String {
+    "out".to_owned()
+}
 fn default_branch() -> String {
     "main".to_owned()
 }
@@ -389,6 +472,12 @@ fn default_ceph_namespace() -> String {
 }
 fn default_ceph_replicas() -> u32 {
     3
+}
+fn default_gateway_port() -> u16 {
+    80
+}
+fn default_gateway_instances() -> u32 {
+    2
 }
 fn default_region() -> String {
     "us-east-1".to_owned()
@@ -417,4 +506,107 @@ mod tests {
         check("10x", None);
         check("99999999999999999999d", None);
     }
+}
+
+/// Sentry, from the `sentry` chart, with its bundled ClickHouse. Every secret comes from an
+/// existing Secret, so Argo CD never regenerates one on a sync.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Errors {
+    /// Namespace Sentry runs in.
+    #[serde(default = "default_sentry_namespace")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub namespace: String,
+    /// Sentry's external URL, with the scheme.
+    #[schemars(regex(pattern = r"^https?://[^\s]+$"))]
+    pub url: String,
+    /// The admin user's e-mail address.
+    #[schemars(length(min = 3))]
+    pub admin_email: String,
+    /// Secret with the admin password (key `admin-password`).
+    #[schemars(length(min = 1))]
+    pub admin_secret: String,
+    /// Secret with Sentry's stable `SECRET_KEY` (key `key`).
+    #[schemars(length(min = 1))]
+    pub secret_key_secret: String,
+    /// Secret with the PostgreSQL passwords (keys `postgres-password` and `password`).
+    #[schemars(length(min = 1))]
+    pub postgres_secret: String,
+    /// The Sentry organization (slug) that promotions register releases in.
+    #[schemars(length(min = 1))]
+    pub org: String,
+    /// The Sentry project (slug) the platform's releases belong to.
+    #[schemars(length(min = 1))]
+    pub project: String,
+    /// Secret in the Kargo project namespace with a Sentry API token (key `token`), used to
+    /// register each promotion as a release and a deploy.
+    #[schemars(length(min = 1))]
+    pub token_secret: String,
+}
+
+/// k8sgpt, from the `k8sgpt-operator` chart, and its `K8sGPT` resource.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Diagnose {
+    /// Namespace of the operator and the K8sGPT resource (its Secrets are read there).
+    #[serde(default = "default_k8sgpt_namespace")]
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub namespace: String,
+    /// How often the cluster is scanned: a number and one unit, `s`, `m` or `h`.
+    #[serde(default = "default_diagnose_every")]
+    #[schemars(regex(pattern = r"^[0-9]+[smh]$"))]
+    pub every: String,
+    /// The AI backend (`openai`, `localai`, `azureopenai`, `amazonbedrock`, …).
+    #[serde(default = "default_ai_backend")]
+    pub backend: AiBackend,
+    /// The model the backend runs.
+    #[serde(default = "default_ai_model")]
+    #[schemars(length(min = 1))]
+    pub model: String,
+    /// The backend's base URL, for self-hosted backends.
+    pub base_url: Option<String>,
+    /// Secret with the backend's API key (key `api-key`). Optional for `localai`.
+    pub ai_secret: Option<String>,
+    /// Secret with the Slack webhook URL the findings are posted to (key `webhook-url`).
+    #[schemars(length(min = 1))]
+    pub slack_secret: String,
+    /// The k8sgpt image tag the operator runs.
+    #[serde(default = "default_k8sgpt_version")]
+    #[schemars(regex(pattern = r"^v[0-9]+\.[0-9]+\.[0-9]+$"))]
+    pub version: String,
+}
+
+/// The AI backends of k8sgpt.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AiBackend {
+    Openai,
+    Localai,
+    Azureopenai,
+    Amazonbedrock,
+    Amazonsagemaker,
+    Cohere,
+    Google,
+    Googlevertexai,
+    Ibmwatsonxai,
+    Customrest,
+}
+
+fn default_sentry_namespace() -> String {
+    "sentry".to_owned()
+}
+fn default_k8sgpt_namespace() -> String {
+    "k8sgpt".to_owned()
+}
+fn default_diagnose_every() -> String {
+    "10m".to_owned()
+}
+fn default_ai_backend() -> AiBackend {
+    AiBackend::Openai
+}
+fn default_ai_model() -> String {
+    "gpt-4o-mini".to_owned()
+}
+fn default_k8sgpt_version() -> String {
+    "v0.4.32".to_owned()
 }

@@ -7,9 +7,12 @@
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
+use crate::charts;
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
-use crate::load::{ENVIRONMENTS_DIR, LoadedSpec};
+use crate::load::{ENVIRONMENTS_DIR, LoadedSpec, VERSIONS_DIR};
 use crate::model::{DURATION_PATTERN, Platform, TracesMode};
 use crate::schema;
 
@@ -32,6 +35,8 @@ pub struct EnvironmentSpec {
     pub platform: Platform,
     /// The files this environment was compiled from, for the "generated from" header.
     pub sources: Vec<String>,
+    /// The pinned version of each chart the environment uses, from `versions/<env>.yaml`.
+    pub versions: BTreeMap<String, String>,
 }
 
 /// Validates the loaded spec, or returns every problem found in it.
@@ -110,10 +115,31 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
                 if let Some(overlay) = overlay {
                     sources.push(loaded.files[overlay.file].name.clone());
                 }
+                if let Some(other) = environments
+                    .iter()
+                    .find(|e: &&EnvironmentSpec| shares_cluster(&e.platform, &platform))
+                {
+                    let origin = merged.origins.find("/cluster");
+                    problems.push(
+                        Problem::new(
+                            &loaded.files[origin.file],
+                            origin.span,
+                            format!("environments `{}` and `{name}` would deploy the same objects to `{}`", other.name, platform.cluster),
+                            "same cluster",
+                        )
+                        .with_help("each environment needs its own cluster (set `cluster` in its overlay), or its own namespaces for every backend and its own Ceph object store"),
+                    );
+                }
+                let declared_at = environment_origin(&base, &name);
+                let versions = chart_versions(loaded, &name, &platform, declared_at, &mut problems);
+                if let Some(file) = loaded.versions.iter().find(|v| v.environment == name) {
+                    sources.push(loaded.files[file.file].name.clone());
+                }
                 environments.push(EnvironmentSpec {
                     name,
                     platform,
                     sources,
+                    versions,
                 });
             }
             Err(error) => {
@@ -127,6 +153,26 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
             }
         }
     }
+    for file in &loaded.versions {
+        if !environments
+            .iter()
+            .any(|e: &EnvironmentSpec| e.name == file.environment)
+            && !declared_names(&base).contains(&file.environment)
+        {
+            problems.push(
+                Problem::new(
+                    &loaded.files[file.file],
+                    (0..0).into(),
+                    format!(
+                        "`{}` is not the chart versions of a declared environment",
+                        loaded.files[file.file].name
+                    ),
+                    "no such environment",
+                )
+                .with_help("delete the file, or declare the environment in platform.kdl"),
+            );
+        }
+    }
     if problems.is_empty() {
         Ok(ValidSpec {
             files: loaded.files.clone(),
@@ -135,6 +181,181 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
     } else {
         Err(tidy(problems))
     }
+}
+
+/// Whether two environments would collide: the same cluster, and a namespace (or the Ceph object
+/// store) in common.
+fn shares_cluster(a: &Platform, b: &Platform) -> bool {
+    let namespaces = |p: &Platform| {
+        [
+            p.metrics.namespace.clone(),
+            p.logs.namespace.clone(),
+            p.traces.namespace.clone(),
+            p.profiles.namespace.clone(),
+            format!(
+                "{}/{}",
+                p.storage.ceph.namespace, p.storage.ceph.object_store
+            ),
+        ]
+    };
+    let theirs = namespaces(b);
+    a.cluster == b.cluster && namespaces(a).iter().any(|ns| theirs.contains(ns))
+}
+
+/// The names listed in `environments`.
+fn declared_names(base: &Document) -> Vec<String> {
+    base.value
+        .get("environments")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Where `name` is listed in `environments`, for problems that concern the environment as a whole.
+fn environment_origin(base: &Document, name: &str) -> document::Origin {
+    let index = declared_names(base)
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or(0);
+    base.origins.find(&format!("/environments/{index}"))
+}
+
+/// Reads `versions/<env>.yaml`: a map from chart name to version, with exactly the charts the
+/// environment uses.
+fn chart_versions(
+    loaded: &LoadedSpec,
+    environment: &str,
+    platform: &Platform,
+    declared_at: document::Origin,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, String> {
+    let used = charts::used_by(platform);
+    let example: String = used
+        .iter()
+        .map(|c| format!("{}: <version>", c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some(versions_file) = loaded
+        .versions
+        .iter()
+        .find(|v| v.environment == environment)
+    else {
+        problems.push(
+            Problem::new(&loaded.files[declared_at.file], declared_at.span, format!("environment `{environment}` has no chart versions file `{VERSIONS_DIR}/{environment}.yaml`"), "declared here")
+                .with_help(format!("create it with one line per chart: {example}")),
+        );
+        return BTreeMap::new();
+    };
+    let file = &loaded.files[versions_file.file];
+    let text: &str = &file.text;
+    let mapping: serde_norway::Mapping =
+        match serde_norway::from_str::<Option<serde_norway::Mapping>>(text) {
+            Ok(mapping) => mapping.unwrap_or_default(),
+            Err(error) => {
+                let offset = error.location().map_or(0, |l| l.index());
+                problems.push(
+                    Problem::new(
+                        file,
+                        (offset..offset).into(),
+                        format!(
+                            "`{}` is not a YAML map of chart versions: {error}",
+                            file.name
+                        ),
+                        "here",
+                    )
+                    .with_help(format!("one line per chart: {example}")),
+                );
+                return BTreeMap::new();
+            }
+        };
+    let mut versions = BTreeMap::new();
+    for (key, value) in &mapping {
+        let Some(chart) = key.as_str() else {
+            problems.push(Problem::new(
+                file,
+                (0..0).into(),
+                format!("`{}` has a key that is not a chart name", file.name),
+                "here",
+            ));
+            continue;
+        };
+        let offset = key_offset(text, chart);
+        let span: miette::SourceSpan = (offset..offset + chart.len()).into();
+        if !used.iter().any(|c| c.name == chart) {
+            let known = charts::ALL.iter().any(|c| c.name == chart);
+            let help = if known {
+                format!("environment `{environment}` does not deploy `{chart}`; remove the line")
+            } else {
+                did_you_mean(chart, used.iter().map(|c| c.name)).unwrap_or_else(|| {
+                    format!(
+                        "the charts of `{environment}` are: {}",
+                        used.iter()
+                            .map(|c| format!("`{}`", c.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
+            };
+            problems.push(
+                Problem::new(
+                    file,
+                    span,
+                    format!("`{chart}` is not a chart environment `{environment}` uses"),
+                    "unknown chart",
+                )
+                .with_help(help),
+            );
+            continue;
+        }
+        match value.as_str() {
+            Some(version) if charts::is_version(version) => {
+                versions.insert(chart.to_owned(), version.to_owned());
+            }
+            _ => problems.push(
+                Problem::new(
+                    file,
+                    span,
+                    format!("the version of `{chart}` must be a chart version like `1.2.3`"),
+                    "not a version",
+                )
+                .with_help("write the chart's semantic version, without a leading `v`"),
+            ),
+        }
+    }
+    for chart in &used {
+        if !mapping.contains_key(chart.name) {
+            problems.push(
+                Problem::new(
+                    file,
+                    (0..0).into(),
+                    format!("`{}` has no version for chart `{}`", file.name, chart.name),
+                    "missing chart",
+                )
+                .with_help(format!("add a line `{}: <version>`", chart.name)),
+            );
+        }
+    }
+    versions
+}
+
+/// The byte offset of `key` at the start of a line in a flat YAML map (0 when not found).
+fn key_offset(text: &str, key: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        {
+            return offset;
+        }
+        offset += line.len();
+    }
+    0
 }
 
 /// An overlay file converted to a document.
@@ -410,6 +631,42 @@ fn semantic_problems(
                 format!("the platform tenant `{tenant}` is not a declared tenant"),
                 "unknown tenant",
                 help,
+            );
+        }
+    }
+    for bucket in platform.storage.quotas.keys() {
+        if !crate::plan::BUCKET_NAMES.contains(&bucket.as_str()) {
+            let help = did_you_mean(bucket, crate::plan::BUCKET_NAMES.iter().copied())
+                .unwrap_or_else(|| {
+                    format!("the buckets are: {}", crate::plan::BUCKET_NAMES.join(", "))
+                });
+            report(
+                &pointer_child("/storage/quota", bucket),
+                format!("there is no bucket `{bucket}` to give a quota"),
+                "unknown bucket",
+                help,
+            );
+        }
+    }
+    for (pointer, duration) in [
+        ("/gitops/kargo/soak", &platform.gitops.kargo.soak),
+        ("/gitops/kargo/interval", &platform.gitops.kargo.interval),
+    ] {
+        let kargo_units = duration
+            .0
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, 'h' | 'm' | 's'))
+            && !duration.0.contains("ms");
+        if !kargo_units {
+            report(
+                pointer,
+                format!(
+                    "Kargo reads `{}` only in hours, minutes and seconds, not `{}`",
+                    &pointer[1..].replace('/', "."),
+                    duration.0
+                ),
+                "use h, m or s",
+                "for example `24h` rather than `1d`".to_owned(),
             );
         }
     }

@@ -110,3 +110,177 @@ mod tests {
         assert!(check_yaml("a:\n  - b\n c: d\n").is_err());
     }
 }
+
+/// A reference between rendered files that does not resolve: an Application pointing at a path
+/// that is not rendered, a backend reading a Secret no bucket claim creates, a kustomization
+/// listing a missing resource.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("`{path}`: {detail}")]
+#[diagnostic(help("this is a template or plan bug: the rendered files disagree with each other"))]
+pub struct ReferenceError {
+    pub path: String,
+    pub detail: String,
+}
+
+/// One environment's directory in the GitOps repository, as its Applications name it.
+pub struct EnvironmentDir {
+    pub environment: String,
+    /// `out/prod`: the prefix of every path its Applications point at.
+    pub repo_dir: String,
+}
+
+/// Checks that the rendered files agree with each other (see `ReferenceError`).
+pub fn cross_check(
+    rendered: &Rendered,
+    environments: &[EnvironmentDir],
+) -> Result<(), Vec<ReferenceError>> {
+    let mut errors = Vec::new();
+    let documents = |path: &str| -> Vec<serde_norway::Value> {
+        rendered.files.get(path).map_or_else(Vec::new, |text| {
+            serde_norway::Deserializer::from_str(text)
+                .filter_map(|document| serde_norway::Value::deserialize(document).ok())
+                .collect()
+        })
+    };
+    for path in rendered
+        .files
+        .keys()
+        .filter(|p| p.ends_with("kustomization.yaml"))
+    {
+        let dir = path.strip_suffix("kustomization.yaml").unwrap_or_default();
+        for document in documents(path) {
+            for resource in document["resources"].as_sequence().into_iter().flatten() {
+                let resource = resource.as_str().unwrap_or_default();
+                let target = format!("{dir}{resource}");
+                let exists = rendered.files.contains_key(&target)
+                    || rendered
+                        .files
+                        .contains_key(&format!("{target}/kustomization.yaml"));
+                if !exists {
+                    errors.push(ReferenceError {
+                        path: path.clone(),
+                        detail: format!("lists resource `{resource}`, which is not rendered"),
+                    });
+                }
+            }
+        }
+    }
+    for environment in environments {
+        let env = &environment.environment;
+        let to_tree = |repo_path: &str| -> Option<String> {
+            repo_path
+                .strip_prefix(&environment.repo_dir)
+                .map(|rest| format!("{env}{rest}"))
+        };
+        let claims: Vec<(String, String)> = documents(&format!("{env}/buckets/claims.yaml"))
+            .iter()
+            .map(|claim| {
+                let name = claim["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let namespace = claim["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                (name, namespace)
+            })
+            .collect();
+        let applications = rendered
+            .files
+            .keys()
+            .filter(|p| p.starts_with(&format!("{env}/argocd/")))
+            .flat_map(|p| documents(p).into_iter().map(move |d| (p.clone(), d)))
+            .filter(|(_, d)| d["kind"].as_str() == Some("Application"));
+        for (path, application) in applications {
+            let spec = &application["spec"];
+            let namespace = spec["destination"]["namespace"]
+                .as_str()
+                .unwrap_or_default();
+            let sources: Vec<&serde_norway::Value> = match spec["sources"].as_sequence() {
+                Some(sources) => sources.iter().collect(),
+                None => vec![&spec["source"]],
+            };
+            for source in sources {
+                if let Some(dir) = source["path"].as_str() {
+                    let found = to_tree(dir).is_some_and(|tree_dir| {
+                        rendered
+                            .files
+                            .keys()
+                            .any(|p| p.starts_with(&format!("{tree_dir}/")))
+                    });
+                    if !found {
+                        errors.push(ReferenceError {
+                            path: path.clone(),
+                            detail: format!("points at `{dir}`, which lgtmc does not render"),
+                        });
+                    }
+                }
+                for values in source["helm"]["valueFiles"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                {
+                    let file = values.as_str().unwrap_or_default();
+                    let file = file.strip_prefix("$values/").unwrap_or(file);
+                    let Some(tree_file) = to_tree(file).filter(|f| rendered.files.contains_key(f))
+                    else {
+                        errors.push(ReferenceError {
+                            path: path.clone(),
+                            detail: format!("reads values `{file}`, which lgtmc does not render"),
+                        });
+                        continue;
+                    };
+                    // Every Secret and ConfigMap the chart reads from a claim must be one a
+                    // claim in the same namespace creates.
+                    for reference in env_from_names(&documents(&tree_file)) {
+                        if !claims
+                            .iter()
+                            .any(|(name, ns)| *name == reference && ns == namespace)
+                        {
+                            errors.push(ReferenceError {
+                                path: tree_file.clone(),
+                                detail: format!("reads Secret or ConfigMap `{reference}` in namespace `{namespace}`, which no bucket claim creates"),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The names in every `secretRef`/`configMapRef` of an `extraEnvFrom` list, anywhere in values.
+fn env_from_names(documents: &[serde_norway::Value]) -> Vec<String> {
+    fn walk(value: &serde_norway::Value, inside_env_from: bool, names: &mut Vec<String>) {
+        match value {
+            serde_norway::Value::Mapping(map) => {
+                for (key, child) in map {
+                    let key = key.as_str().unwrap_or_default();
+                    if inside_env_from && matches!(key, "secretRef" | "configMapRef") {
+                        if let Some(name) = child["name"].as_str() {
+                            names.push(name.to_owned());
+                        }
+                    }
+                    walk(child, inside_env_from || key == "extraEnvFrom", names);
+                }
+            }
+            serde_norway::Value::Sequence(items) => items
+                .iter()
+                .for_each(|item| walk(item, inside_env_from, names)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    documents
+        .iter()
+        .for_each(|document| walk(document, false, &mut names));
+    names.sort();
+    names.dedup();
+    names
+}

@@ -107,6 +107,7 @@ fn microservices_tempo_uses_the_distributed_chart_and_kafka() {
         "mode=\"monolithic\"",
         "mode=\"microservices\" kafka=\"kafka.kafka.svc:9092\" replicas=3",
     );
+    use_distributed_tempo_chart(&repo);
     assert_exit(&repo.run(&["render"]), 0);
     let values: serde_norway::Value =
         serde_norway::from_str(&repo.read("out/prod/tempo/values.yaml")).expect("YAML");
@@ -167,11 +168,27 @@ fn rejected(file: &str, from: &str, to: &str) -> String {
 
 #[test]
 fn microservices_tempo_needs_kafka() {
-    insta::assert_snapshot!(rejected(
+    let repo = Repo::example();
+    repo.edit(
         "platform.kdl",
         "mode=\"monolithic\"",
-        "mode=\"microservices\""
-    ));
+        "mode=\"microservices\"",
+    );
+    use_distributed_tempo_chart(&repo);
+    let output = repo.run(&["validate"]);
+    assert_exit(&output, 2);
+    insta::assert_snapshot!(stderr(&output));
+}
+
+/// Microservices mode deploys the tempo-distributed chart, so each environment pins its version.
+pub(crate) fn use_distributed_tempo_chart(repo: &Repo) {
+    for env in ["dev", "staging", "prod"] {
+        repo.edit(
+            &format!("versions/{env}.yaml"),
+            "tempo: 2.2.4",
+            "tempo-distributed: 3.3.0",
+        );
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod common;
 mod backends;
 mod check;
 mod crds;
+mod delivery;
 mod errors;
 mod init;
 mod reference;

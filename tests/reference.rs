@@ -200,6 +200,41 @@ const PYROSCOPE: Chart = Chart {
     ],
 };
 
+/// k8s-manifests.md §5 (sentry chart 25.20.0). `user.existingSecret*`, `sentry.existingSecret*`
+/// and the `filestore.s3` keys appear only in comments of values.yaml (the reference confirms them
+/// from the templates); `postgresql.auth.existingSecret` belongs to the Bitnami subchart.
+const SENTRY: Chart = Chart {
+    values: "charts/sentry/values.yaml",
+    rendered: "sentry/values.yaml",
+    free_form: &["filestore.s3"],
+    documented: &[
+        "user.existingSecret",
+        "user.existingSecretKey",
+        "sentry.existingSecret",
+        "sentry.existingSecretKey",
+        "postgresql.auth.existingSecret",
+    ],
+    product_keys: &[
+        "filestore.s3.existingSecret",
+        "filestore.s3.accessKeyIdRef",
+        "filestore.s3.secretAccessKeyRef",
+        "filestore.s3.bucketName",
+        "filestore.s3.endpointUrl",
+        "filestore.s3.region_name",
+        "filestore.s3.signature_version",
+        "filestore.s3.addressing_style",
+    ],
+};
+
+/// k8s-manifests.md §4 (k8sgpt-operator chart 0.2.27).
+const K8SGPT: Chart = Chart {
+    values: "charts/k8sgpt-operator/values.yaml",
+    rendered: "k8sgpt/values.yaml",
+    free_form: &[],
+    documented: &[],
+    product_keys: &[],
+};
+
 /// The keys below which Kubernetes objects (not product config) sit: their contents are not
 /// product keys.
 const KUBERNETES_OBJECTS: &[&str] = &[
@@ -351,6 +386,7 @@ fn tempo_distributed_values_paths_exist_in_the_chart() {
         "mode=\"monolithic\"",
         "mode=\"microservices\" kafka=\"kafka.kafka.svc:9092\" replicas=3",
     );
+    crate::backends::use_distributed_tempo_chart(&repo);
     assert_exit(&repo.run(&["render"]), 0);
     check_chart(&reference, &TEMPO_DISTRIBUTED, &repo, ENVIRONMENTS);
 }
@@ -368,6 +404,22 @@ fn pyroscope_values_paths_exist_in_the_chart() {
     );
     assert_exit(&repo.run(&["render"]), 0);
     check_chart(&reference, &PYROSCOPE, &repo, ENVIRONMENTS);
+}
+
+#[test]
+fn sentry_values_paths_exist_in_the_chart() {
+    let Some(reference) = shared_reference() else {
+        return;
+    };
+    check_chart(&reference, &SENTRY, &rendered_example(), ENVIRONMENTS);
+}
+
+#[test]
+fn k8sgpt_values_paths_exist_in_the_chart() {
+    let Some(reference) = shared_reference() else {
+        return;
+    };
+    check_chart(&reference, &K8SGPT, &rendered_example(), ENVIRONMENTS);
 }
 
 /// The checker itself: a misspelt chart key and a misspelt product key are both caught.

@@ -87,12 +87,27 @@ pub struct PyroscopePlan {
     pub url: String,
 }
 
+/// Every bucket a backend can use; `storage { quota "<name>" … }` must name one of them.
+pub const BUCKET_NAMES: &[&str] = &[
+    "mimir-blocks",
+    "mimir-ruler",
+    "mimir-alertmanager",
+    "loki-chunks",
+    "loki-ruler",
+    "tempo-traces",
+    "pyroscope-profiles",
+    "sentry-files",
+];
+
 fn bucket(name: &str, namespace: &str, component: &str, env_prefix: &str) -> BucketPlan {
     BucketPlan {
         name: name.to_owned(),
         namespace: namespace.to_owned(),
         component: component.to_owned(),
         env_prefix: env_prefix.to_owned(),
+        max_size: None,
+        max_objects: None,
+        fixed_name: None,
     }
 }
 

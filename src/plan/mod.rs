@@ -5,19 +5,26 @@
 //! **Invariant:** the plan is a pure function of one `EnvironmentSpec`; every collection in it is
 //! ordered (tenants by id, buckets by name), so rendering it is deterministic.
 
+mod apps;
 mod backends;
+mod delivery;
 
 use serde::Serialize;
 
 use crate::validate::EnvironmentSpec;
 
-pub use backends::{LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
+pub use apps::{K8sgptPlan, SentryPlan};
+pub use backends::{BUCKET_NAMES, LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
+pub use delivery::{DeliveryPlan, KargoPlan, kargo};
 
 /// One file to render: where it goes under `out/` and which template renders it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
     pub path: String,
     pub template: &'static str,
+    /// What the file is about when a template renders several files (`subject` in the
+    /// template): the component of an Argo CD Application, say.
+    pub subject: Option<String>,
 }
 
 /// Everything about one environment that the templates may use.
@@ -34,6 +41,9 @@ pub struct EnvironmentPlan {
     pub loki: LokiPlan,
     pub tempo: TempoPlan,
     pub pyroscope: PyroscopePlan,
+    pub sentry: Option<SentryPlan>,
+    pub k8sgpt: Option<K8sgptPlan>,
+    pub delivery: DeliveryPlan,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
 }
@@ -85,6 +95,14 @@ pub struct StoragePlan {
     pub ceph_namespace: String,
     pub object_store: String,
     pub region: String,
+    /// Ceph replication of the object store's pools.
+    pub replicas: u32,
+    pub gateway_port: u16,
+    pub gateway_instances: u32,
+    /// The StorageClass the bucket claims name.
+    pub storage_class: String,
+    /// Rook's bucket provisioner (`<ceph namespace>.ceph.rook.io/bucket`).
+    pub provisioner: String,
     /// Every bucket any backend uses, sorted by name. The Ceph claims read this same list.
     pub buckets: Vec<BucketPlan>,
 }
@@ -98,6 +116,12 @@ pub struct BucketPlan {
     pub namespace: String,
     pub component: String,
     pub env_prefix: String,
+    /// The quota of the bucket, from `storage { quota "<bucket>" … }`.
+    pub max_size: Option<String>,
+    pub max_objects: Option<String>,
+    /// A fixed bucket name, for a consumer that cannot read it from the claim's ConfigMap;
+    /// otherwise the claim generates one from `name`.
+    pub fixed_name: Option<String>,
 }
 
 /// A pod's CPU and memory, as the charts take them (`resources:`), or nothing to keep the
@@ -154,6 +178,11 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
     let loki = backends::loki(platform);
     let tempo = backends::tempo(platform);
     let pyroscope = backends::pyroscope(platform);
+    let sentry = platform
+        .errors
+        .as_ref()
+        .map(|errors| apps::sentry(platform, errors, &environment.name));
+    let k8sgpt = apps::k8sgpt(platform);
     let mut buckets: Vec<BucketPlan> = [
         &mimir.blocks_bucket,
         &mimir.ruler_bucket,
@@ -164,29 +193,87 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         &pyroscope.profiles_bucket,
     ]
     .into_iter()
+    .chain(sentry.as_ref().map(|sentry| &sentry.files_bucket))
     .cloned()
     .collect();
     buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    for bucket in &mut buckets {
+        if let Some(quota) = platform.storage.quotas.get(&bucket.name) {
+            bucket.max_size = quota.max_size.clone();
+            bucket.max_objects = quota.max_objects.map(|n| n.to_string());
+        }
+    }
 
     let env = &environment.name;
-    let artifacts = vec![
-        Artifact {
-            path: format!("{env}/mimir/values.yaml"),
-            template: "mimir/values.yaml.j2",
+    let values = |component: &str, template: &'static str| Artifact {
+        path: format!("{env}/{component}/values.yaml"),
+        template,
+        subject: None,
+    };
+    let mut artifacts = vec![
+        values("mimir", "mimir/values.yaml.j2"),
+        values("loki", "loki/values.yaml.j2"),
+        values("tempo", tempo.template),
+        values("pyroscope", "pyroscope/values.yaml.j2"),
+    ];
+    let tempo_chart = crate::charts::tempo(tempo.mode);
+    let deployed = vec![
+        delivery::Deployed {
+            component: "mimir",
+            chart: crate::charts::MIMIR,
+            release: mimir.release.to_owned(),
+            namespace: mimir.namespace.clone(),
         },
-        Artifact {
-            path: format!("{env}/loki/values.yaml"),
-            template: "loki/values.yaml.j2",
+        delivery::Deployed {
+            component: "loki",
+            chart: crate::charts::LOKI,
+            release: loki.release.to_owned(),
+            namespace: loki.namespace.clone(),
         },
-        Artifact {
-            path: format!("{env}/tempo/values.yaml"),
-            template: tempo.template,
+        delivery::Deployed {
+            component: "tempo",
+            chart: tempo_chart,
+            release: tempo.release.to_owned(),
+            namespace: tempo.namespace.clone(),
         },
-        Artifact {
-            path: format!("{env}/pyroscope/values.yaml"),
-            template: "pyroscope/values.yaml.j2",
+        delivery::Deployed {
+            component: "pyroscope",
+            chart: crate::charts::PYROSCOPE,
+            release: pyroscope.release.to_owned(),
+            namespace: pyroscope.namespace.clone(),
         },
     ];
+    let mut deployed = deployed;
+    if let Some(sentry) = &sentry {
+        artifacts.push(values("sentry", "sentry/values.yaml.j2"));
+        deployed.push(delivery::Deployed {
+            component: "sentry",
+            chart: crate::charts::SENTRY,
+            release: sentry.release.to_owned(),
+            namespace: sentry.namespace.clone(),
+        });
+    }
+    if let Some(k8sgpt) = &k8sgpt {
+        artifacts.push(values("k8sgpt", "k8sgpt/values.yaml.j2"));
+        for (file, template) in [
+            ("k8sgpt/k8sgpt.yaml", "k8sgpt/k8sgpt.yaml.j2"),
+            ("k8sgpt/kustomization.yaml", "k8sgpt/kustomization.yaml.j2"),
+        ] {
+            artifacts.push(Artifact {
+                path: format!("{env}/{file}"),
+                template,
+                subject: None,
+            });
+        }
+        deployed.push(delivery::Deployed {
+            component: "k8sgpt",
+            chart: crate::charts::K8SGPT,
+            release: k8sgpt.release.to_owned(),
+            namespace: k8sgpt.namespace.clone(),
+        });
+    }
+    let (delivery, delivery_artifacts) = delivery::delivery(env, deployed, environment);
+    artifacts.extend(delivery_artifacts);
     EnvironmentPlan {
         platform: platform.name.clone(),
         environment: env.clone(),
@@ -205,12 +292,20 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
             ceph_namespace: platform.storage.ceph.namespace.clone(),
             object_store: platform.storage.ceph.object_store.clone(),
             region: platform.storage.ceph.region.clone(),
+            replicas: platform.storage.ceph.replicas,
+            gateway_port: platform.storage.ceph.gateway_port,
+            gateway_instances: platform.storage.ceph.gateway_instances,
+            storage_class: format!("{}-bucket", platform.storage.ceph.object_store),
+            provisioner: format!("{}.ceph.rook.io/bucket", platform.storage.ceph.namespace),
             buckets,
         },
         mimir,
         loki,
         tempo,
         pyroscope,
+        sentry,
+        k8sgpt,
+        delivery,
         artifacts,
     }
 }

@@ -24,8 +24,12 @@ impl Repo {
         let root = repo_root();
         repo.write("platform.kdl", &read(&root.join("platform.kdl")));
         for env in ["dev", "staging", "prod"] {
-            let name = format!("environments/{env}.kdl");
-            repo.write(&name, &read(&root.join(&name)));
+            for name in [
+                format!("environments/{env}.kdl"),
+                format!("versions/{env}.yaml"),
+            ] {
+                repo.write(&name, &read(&root.join(&name)));
+            }
         }
         repo
     }
@@ -133,5 +137,29 @@ pub(crate) fn shared_reference() -> Option<PathBuf> {
             path.display()
         );
         None
+    }
+}
+
+/// An external tool the tests need (`kubectl`), found on PATH. CI installs them and sets
+/// LGTMC_REQUIRE_TOOLS, and then a missing tool fails the test; elsewhere it skips, saying so.
+pub(crate) fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    match found {
+        Some(path) => Some(path),
+        None if std::env::var_os("LGTMC_REQUIRE_TOOLS").is_some() => {
+            panic!(
+                "`{name}` is not installed, and LGTMC_REQUIRE_TOOLS says this test must run (CI)"
+            )
+        }
+        None => {
+            eprintln!(
+                "SKIPPED: `{name}` is not on PATH; this test runs it for real and did not run"
+            );
+            None
+        }
     }
 }
