@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::compiler::{self, Compilation};
 use crate::crds;
@@ -15,6 +15,7 @@ use crate::emit::{self, Colour};
 use crate::error::{EXIT_DRIFT, EXIT_OK, Error};
 use crate::init;
 use crate::schema;
+use crate::{annotate, history, manual, report};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -59,10 +60,11 @@ enum Command {
     Render(TreeArgs),
     /// Exit 0 when out/ is exactly what the spec compiles to; exit 1 with a diff when it is not.
     /// Writes nothing.
-    Check(TreeArgs),
-    /// Show how out/ differs from what the spec compiles to. Always exits 0 unless the spec is
-    /// invalid. Writes nothing.
-    Diff(TreeArgs),
+    Check(CheckArgs),
+    /// Show how out/ differs from what the spec compiles to; with `--base REV`, what changes in the
+    /// rendered platform between the spec at git revision REV and the working tree. Always exits 0
+    /// unless the spec is invalid. Writes nothing.
+    Diff(DiffArgs),
     /// Check the spec only: syntax, schema and semantics. With --crds, also render in memory and
     /// check every custom resource against its CRD. Writes nothing.
     Validate(ValidateArgs),
@@ -74,6 +76,54 @@ enum Command {
     },
     /// Print the JSON Schema of the spec.
     Schema,
+    /// Print a shell completion script: `lgtmc completions bash > /etc/bash_completion.d/lgtmc`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `lgtmc man | man -l -`; `lgtmc man render` for one command.
+    Man {
+        /// A command, for its own page.
+        command: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    tree: TreeArgs,
+    /// `github`: also print GitHub Actions annotations on the drifted files and spec lines.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum CheckFormat {
+    Text,
+    Github,
+}
+
+#[derive(Debug, clap::Args)]
+struct DiffArgs {
+    #[command(flatten)]
+    tree: TreeArgs,
+    /// Compare with the platform rendered from the spec at this git revision (commit, branch,
+    /// tag) instead of with out/.
+    #[arg(long, value_name = "REV", conflicts_with = "out")]
+    base: Option<String>,
+    /// Output format: text (colour on a terminal), markdown (for a pull request), json.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    format: DiffFormat,
+    /// Only the summary of changes, without the text diffs.
+    #[arg(long)]
+    summary_only: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -142,8 +192,24 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             ));
             Ok(EXIT_OK)
         }
-        Command::Check(args) | Command::Diff(args) => {
-            let (compilation, out_dir, selected) = compile(spec_dir, args)?;
+        Command::Diff(diff) if diff.base.is_some() || diff.format != DiffFormat::Text => {
+            diff_report(spec_dir, diff, colour)
+        }
+        Command::Check(CheckArgs { tree: args, .. })
+        | Command::Diff(DiffArgs { tree: args, .. }) => {
+            let github = matches!(
+                cli.command,
+                Command::Check(CheckArgs {
+                    format: CheckFormat::Github,
+                    ..
+                })
+            );
+            let (compilation, out_dir, selected) =
+                compile(spec_dir, args).inspect_err(|error| {
+                    if github {
+                        print_out(&annotate::error(error, spec_dir));
+                    }
+                })?;
             let tree = &compilation.files;
             let scope = |path: &str| {
                 in_scope(path, &selected) && (selected.is_empty() || path != emit::MANIFEST_PATH)
@@ -160,7 +226,13 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
                 ));
                 return Ok(EXIT_OK);
             }
-            print_out(&emit::format_drift(&drift, &out_label(&out_dir), colour));
+            let diff = emit::format_drift(&drift, &out_label(&out_dir), colour);
+            if github {
+                print_out(&annotate::drift(&drift, &out_label(&out_dir), spec_dir));
+                print_out(&format!("::group::lgtmc: the diff\n{diff}::endgroup::\n"));
+            } else {
+                print_out(&diff);
+            }
             if is_check {
                 eprintln!(
                     "error: {} is stale: run `lgtmc render` and commit the result",
@@ -212,7 +284,58 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             print_out(&schema::text());
             Ok(EXIT_OK)
         }
+        Command::Completions { shell } => {
+            print_out(&manual::completions(*shell, Cli::command()));
+            Ok(EXIT_OK)
+        }
+        Command::Man { command } => {
+            print_out(&manual::man_page(Cli::command(), command.as_deref())?);
+            Ok(EXIT_OK)
+        }
     }
+}
+
+/// `diff --base REV`, or `diff --format markdown|json` against out/: see `report`.
+fn diff_report(spec_dir: &Path, diff: &DiffArgs, colour: Colour) -> Result<i32, Error> {
+    let (compilation, out_dir, selected) = compile(spec_dir, &diff.tree)?;
+    let scope = |path: &str| in_scope(path, &selected);
+    let mut order = compilation.environments.clone();
+    let (base, base_commit, environments) = match &diff.base {
+        Some(rev) => {
+            let old = history::compile_at(spec_dir, rev, diff.tree.templates.as_deref())?;
+            let empty = emit::RenderedTree::new();
+            let old_files = old.compilation.as_ref().map_or(&empty, |c| &c.files);
+            for env in old.compilation.iter().flat_map(|c| &c.environments) {
+                if !order.contains(env) {
+                    order.push(env.clone());
+                }
+            }
+            let environments = report::compare(old_files, &compilation.files, &order, &scope);
+            (rev.clone(), Some(old.commit), environments)
+        }
+        None => {
+            let drift = emit::compare_tree_in(&out_dir, &compilation.files, &scope)?;
+            (
+                out_label(&out_dir),
+                None,
+                report::from_drift(&drift, &order),
+            )
+        }
+    };
+    let report = report::Report {
+        base,
+        base_commit,
+        head: "working tree".to_owned(),
+        out_label: out_label(&out_dir),
+        environments,
+    };
+    let format = match diff.format {
+        DiffFormat::Text => report::Format::Text,
+        DiffFormat::Markdown => report::Format::Markdown,
+        DiffFormat::Json => report::Format::Json,
+    };
+    print_out(&report::format(&report, format, colour, diff.summary_only));
+    Ok(EXIT_OK)
 }
 
 fn compile(spec_dir: &Path, args: &TreeArgs) -> Result<(Compilation, PathBuf, Vec<String>), Error> {
@@ -356,6 +479,18 @@ fn report(error: &Error, colour: Colour) {
                 "help: --crds takes a directory of CustomResourceDefinition YAML files (apiextensions.k8s.io/v1), optionally with kargo-schemas/ beside them"
             );
         }
-        Error::Read { .. } | Error::Emit(_) => eprintln!("error: {error}"),
+        Error::Read { .. } | Error::Emit(_) | Error::Manual(_) => eprintln!("error: {error}"),
+        Error::History(history) => {
+            eprintln!("error: {history}");
+            if let Some(help) = history.help() {
+                eprintln!("help: {help}");
+            }
+        }
+        Error::AtRevision { rev, source } => {
+            eprintln!(
+                "error: the spec at `{rev}` does not compile; the problems below are in that revision, not in the working tree"
+            );
+            report(source, colour);
+        }
     }
 }

@@ -223,6 +223,25 @@ pub fn format_drift(drift: &Drift, out_label: &str, colour: Colour) -> String {
     out
 }
 
+/// The unified diff of one file from `old` to `new`, headed `--- {old_name}` / `+++ {new_name}`,
+/// in the same style as `format_drift` (used by `report` for `diff --base`).
+pub fn unified_diff(
+    old_name: &str,
+    new_name: &str,
+    old: &str,
+    new: &str,
+    colour: Colour,
+) -> String {
+    let file = FileDrift {
+        path: String::new(),
+        on_disk: old.to_owned(),
+        rendered: new.to_owned(),
+    };
+    let mut out = String::new();
+    push_file_diff(&mut out, old_name, new_name, &file, colour);
+    out
+}
+
 const BOLD: &str = "1";
 const RED: &str = "31";
 const GREEN: &str = "32";

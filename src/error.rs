@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use crate::crds::{CrdError, CrdProblem};
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
+use crate::history::HistoryError;
+use crate::manual::ManualError;
 use crate::render::RenderError;
 use crate::verify::{ReferenceError, VerifyError};
 
@@ -50,6 +52,18 @@ pub enum Error {
     /// Rendered custom resources that their CRDs reject: a template bug. All of them.
     #[error("{} problem{} in rendered custom resources", .0.len(), if .0.len() == 1 { "" } else { "s" })]
     CustomResources(Vec<CrdProblem>),
+    /// Reading the spec from git history (`diff --base`).
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error(transparent)]
+    Manual(#[from] ManualError),
+    /// The spec at a git revision does not compile; `source` says why, about that revision.
+    #[error("the spec at `{rev}` does not compile: {source}")]
+    AtRevision {
+        rev: String,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {
@@ -64,6 +78,10 @@ impl Error {
             | Error::References(_)
             | Error::Emit(_)
             | Error::CustomResources(_) => EXIT_INTERNAL,
+            Error::History(error) => error.exit_code(),
+            Error::Manual(ManualError::UnknownCommand { .. }) => EXIT_INVALID,
+            Error::Manual(ManualError::Render(_)) => EXIT_INTERNAL,
+            Error::AtRevision { source, .. } => source.exit_code(),
         }
     }
 }

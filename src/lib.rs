@@ -10,6 +10,7 @@
 //! tests and the benchmarks.
 
 pub mod alloy;
+pub mod annotate;
 pub mod charts;
 pub mod cli;
 pub mod compiler;
@@ -18,12 +19,16 @@ pub mod diagnostic;
 pub mod document;
 pub mod emit;
 pub mod error;
+pub mod history;
 pub mod init;
 pub mod load;
+pub mod manual;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod schema;
+pub mod summary;
 pub mod validate;
 pub mod verify;
 

@@ -4,14 +4,18 @@
 
 mod common;
 
+mod annotations;
 mod backends;
 mod check;
 mod crds;
 mod delivery;
+mod diff_base;
 mod errors;
 mod init;
+mod manual;
 mod reference;
 mod render;
 mod schema;
 mod snapshots;
 mod templates;
+mod workflows;

