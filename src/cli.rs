@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::compiler::{self, Compilation};
+use crate::crds;
 use crate::diagnostic::did_you_mean;
 use crate::emit::{self, Colour};
 use crate::error::{EXIT_DRIFT, EXIT_OK, Error};
@@ -21,7 +22,7 @@ Exit codes:
   0  success; for `check`, out/ is exactly what the spec compiles to
   1  `check` found drift (the diff is printed)
   2  invalid spec or invalid usage (every problem is printed)
-  3  I/O or internal error";
+  3  I/O or internal error, or (--crds) a rendered custom resource its CRD rejects";
 
 /// Compiles a KDL platform spec into the Helm values, Alloy configuration and manifests of a
 /// multi-tenant LGTM observability stack, committed under out/.
@@ -64,8 +65,9 @@ enum Command {
     /// rendered platform between the spec at git revision REV and the working tree. Always exits 0
     /// unless the spec is invalid. Writes nothing.
     Diff(DiffArgs),
-    /// Check the spec only: syntax, schema and semantics. Writes nothing.
-    Validate,
+    /// Check the spec only: syntax, schema and semantics. With --crds, also render in memory and
+    /// check every custom resource against its CRD. Writes nothing.
+    Validate(ValidateArgs),
     /// Create a starter GitOps repository (the example platform) in DIR and render it.
     Init {
         /// Where to create it.
@@ -135,6 +137,20 @@ struct TreeArgs {
     /// Use templates from DIR in place of the built-in ones of the same name.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
+    /// Check every rendered custom resource against the CustomResourceDefinitions in DIR (and
+    /// Kargo step configs and subscriptions against DIR/kargo-schemas).
+    #[arg(long, value_name = "DIR")]
+    crds: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ValidateArgs {
+    /// Also render in memory and check every custom resource against the CRDs in DIR.
+    #[arg(long, value_name = "DIR")]
+    crds: Option<PathBuf>,
+    /// With --crds: use templates from DIR in place of the built-in ones of the same name.
+    #[arg(long, value_name = "DIR", requires = "crds")]
+    templates: Option<PathBuf>,
 }
 
 /// Runs lgtmc with these arguments; returns the exit code.
@@ -164,6 +180,7 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             let (compilation, out_dir, selected) = compile(spec_dir, args)?;
             let tree = &compilation.files;
             let report = emit::write_tree_in(&out_dir, tree, &|path| in_scope(path, &selected))?;
+            print_crd_summary(&compilation);
             let count = report.written.len() + report.unchanged.len();
             print_out(&format!(
                 "rendered {count} file{} into {}: {} written, {} removed, {} unchanged\n",
@@ -201,6 +218,7 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             let compared = tree.keys().filter(|path| scope(path)).count();
             let is_check = matches!(cli.command, Command::Check(_));
             if drift.is_clean() {
+                print_crd_summary(&compilation);
                 print_out(&format!(
                     "{} is up to date ({compared} file{})\n",
                     out_dir.display(),
@@ -225,8 +243,16 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
                 Ok(EXIT_OK)
             }
         }
-        Command::Validate => {
+        Command::Validate(args) => {
             let spec = compiler::validate_spec(spec_dir)?;
+            let checked = match &args.crds {
+                Some(dir) => {
+                    let crds = crds::load(dir)?;
+                    let templates = args.templates.as_deref();
+                    Some(compiler::compile_checked(spec_dir, templates, Some(&crds))?)
+                }
+                None => None,
+            };
             let names: Vec<&str> = spec.environments.iter().map(|e| e.name.as_str()).collect();
             let tenants = spec
                 .environments
@@ -240,6 +266,9 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
                 tenants,
                 plural(tenants)
             ));
+            if let Some(compilation) = &checked {
+                print_crd_summary(compilation);
+            }
             Ok(EXIT_OK)
         }
         Command::Init { dir } => {
@@ -310,7 +339,9 @@ fn diff_report(spec_dir: &Path, diff: &DiffArgs, colour: Colour) -> Result<i32, 
 }
 
 fn compile(spec_dir: &Path, args: &TreeArgs) -> Result<(Compilation, PathBuf, Vec<String>), Error> {
-    let compilation = compiler::compile(spec_dir, args.templates.as_deref())?;
+    let crds = args.crds.as_deref().map(crds::load).transpose()?;
+    let compilation =
+        compiler::compile_checked(spec_dir, args.templates.as_deref(), crds.as_ref())?;
     for name in &args.environments {
         if !compilation.environments.contains(name) {
             let help = did_you_mean(name, compilation.environments.iter().map(String::as_str))
@@ -344,6 +375,13 @@ fn in_scope(path: &str, selected: &[String]) -> bool {
             path.strip_prefix(env.as_str())
                 .is_some_and(|rest| rest.starts_with('/'))
         })
+}
+
+/// With `--crds`: how many custom resources were checked against how many CRDs.
+fn print_crd_summary(compilation: &Compilation) {
+    if let Some(summary) = &compilation.custom_resources {
+        print_out(&format!("{summary}\n"));
+    }
 }
 
 fn out_label(out_dir: &Path) -> String {
@@ -431,6 +469,21 @@ fn report(error: &Error, colour: Colour) {
         Error::NoSpec { .. } => {
             eprintln!("error: {error}");
             eprintln!("help: run `lgtmc init` to create one, or point at it with `-C DIR`");
+        }
+        Error::CustomResources(problems) => {
+            for problem in problems {
+                eprintln!("error: {problem}");
+            }
+            eprintln!("error: {error}; nothing was written");
+            eprintln!(
+                "help: a template renders a resource its CRD rejects: fix the template (or your --templates override), or check that the CRDs are the versions lgtmc targets"
+            );
+        }
+        Error::Crds(_) => {
+            eprintln!("error: --crds: {error}");
+            eprintln!(
+                "help: --crds takes a directory of CustomResourceDefinition YAML files (apiextensions.k8s.io/v1), optionally with kargo-schemas/ beside them"
+            );
         }
         Error::Read { .. } | Error::Emit(_) | Error::Manual(_) => eprintln!("error: {error}"),
         Error::History(history) => {

@@ -1,11 +1,13 @@
 //! The orchestrator: runs the stages in order, from the spec directory to the rendered tree.
 //!
-//! load → document + validate → plan → render → verify (every file parses, then Grafana's
-//! tenant isolation holds). Nothing here writes; `emit` does that, and only with the complete,
-//! verified tree this returns.
+//! load → document + validate → plan → render → verify (every file parses, the files agree with
+//! each other, Grafana's tenant isolation holds; with `--crds`, custom resources against their
+//! CRDs). Nothing here writes; `emit` does that, and only with the complete, verified tree this
+//! returns.
 
 use std::path::Path;
 
+use crate::crds::{self, CrdSet};
 use crate::emit::{MANIFEST_PATH, manifest_text};
 use crate::error::Error;
 use crate::isolation;
@@ -22,6 +24,8 @@ pub struct Compilation {
     pub environments: Vec<String>,
     /// Every file lgtmc owns under `out/`, the manifest included.
     pub files: std::collections::BTreeMap<String, String>,
+    /// What was checked against CRDs, when they were given.
+    pub custom_resources: Option<crds::Summary>,
 }
 
 /// Loads and validates the spec, without rendering.
@@ -36,6 +40,16 @@ pub fn validate_spec(spec_dir: &Path) -> Result<ValidSpec, Error> {
 
 /// Compiles the spec in `spec_dir` into the complete tree of files under `out/`.
 pub fn compile(spec_dir: &Path, templates_dir: Option<&Path>) -> Result<Compilation, Error> {
+    compile_checked(spec_dir, templates_dir, None)
+}
+
+/// Like `compile`; with `crds`, every custom resource in a rendered YAML file is also checked
+/// against its CRD, and every problem is returned at once (`Error::CustomResources`).
+pub fn compile_checked(
+    spec_dir: &Path,
+    templates_dir: Option<&Path>,
+    crds: Option<&CrdSet>,
+) -> Result<Compilation, Error> {
     let spec = validate_spec(spec_dir)?;
     let plans: Vec<EnvironmentPlan> = spec.environments.iter().map(plan::plan).collect();
     let (kargo, kargo_artifacts) = plan::kargo(&plans, &spec.environments);
@@ -52,10 +66,27 @@ pub fn compile(spec_dir: &Path, templates_dir: Option<&Path>) -> Result<Compilat
         .collect();
     verify::cross_check(&rendered, &directories).map_err(Error::References)?;
     isolation::check(&plans, &rendered).map_err(Error::Isolation)?;
+    let mut custom_resources = None;
+    if let Some(crds) = crds {
+        let labelled: Vec<(String, &str)> = rendered
+            .files
+            .iter()
+            .map(|(path, text)| (format!("out/{path}"), text.as_str()))
+            .collect();
+        let check = crds::check_tree(crds, labelled.iter().map(|(p, t)| (p.as_str(), *t)));
+        if !check.problems.is_empty() {
+            return Err(Error::CustomResources(check.problems));
+        }
+        custom_resources = Some(crds::Summary {
+            resources: check.resources.len(),
+            crds: crds.crd_count(),
+        });
+    }
     let manifest = manifest_text(rendered.files.keys().map(String::as_str));
     rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
     Ok(Compilation {
         environments: spec.environments.into_iter().map(|e| e.name).collect(),
         files: rendered.files,
+        custom_resources,
     })
 }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::crds::{CrdError, CrdProblem};
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
 use crate::history::HistoryError;
@@ -46,6 +47,12 @@ pub enum Error {
     References(Vec<ReferenceError>),
     #[error(transparent)]
     Emit(#[from] EmitError),
+    /// `--crds DIR` cannot be read or compiled: invalid input.
+    #[error(transparent)]
+    Crds(#[from] CrdError),
+    /// Rendered custom resources that their CRDs reject: a template bug. All of them.
+    #[error("{} problem{} in rendered custom resources", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    CustomResources(Vec<CrdProblem>),
     /// Reading the spec from git history (`diff --base`).
     #[error(transparent)]
     History(#[from] HistoryError),
@@ -66,13 +73,16 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage { .. } | Error::NoSpec { .. } | Error::Spec(_) => EXIT_INVALID,
+            Error::Usage { .. } | Error::NoSpec { .. } | Error::Spec(_) | Error::Crds(_) => {
+                EXIT_INVALID
+            }
             Error::Read { .. }
             | Error::Render(_)
             | Error::Verify(_)
             | Error::References(_)
             | Error::Isolation(_)
-            | Error::Emit(_) => EXIT_INTERNAL,
+            | Error::Emit(_)
+            | Error::CustomResources(_) => EXIT_INTERNAL,
             Error::History(error) => error.exit_code(),
             Error::Manual(ManualError::UnknownCommand { .. }) => EXIT_INVALID,
             Error::Manual(ManualError::Render(_)) => EXIT_INTERNAL,

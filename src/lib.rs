@@ -14,6 +14,7 @@ pub mod annotate;
 pub mod charts;
 pub mod cli;
 pub mod compiler;
+pub mod crds;
 pub mod diagnostic;
 pub mod document;
 pub mod emit;

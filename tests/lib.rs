@@ -7,6 +7,7 @@ mod common;
 mod annotations;
 mod backends;
 mod check;
+mod crds;
 mod delivery;
 mod diff_base;
 mod errors;

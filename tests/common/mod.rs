@@ -120,8 +120,10 @@ pub(crate) fn assert_exit(output: &Output, code: i32) {
 
 /// The shared reference material (chart values, CRDs), present in CI and in the developers'
 /// workspace but not in a user's clone. Tests that need it print why they skip without it.
+/// `LGTMC_REFERENCE_DIR` points elsewhere (a git worktree that has no `../shared` beside it).
 pub(crate) fn shared_reference() -> Option<PathBuf> {
-    let path = repo_root().join("../shared/reference");
+    let path = std::env::var_os("LGTMC_REFERENCE_DIR")
+        .map_or_else(|| repo_root().join("../shared/reference"), PathBuf::from);
     if path.is_dir() {
         Some(path)
     } else if std::env::var_os("LGTMC_REQUIRE_REFERENCE").is_some() {
