@@ -10,6 +10,7 @@
 //! tests and the benchmarks.
 
 pub mod alloy;
+pub mod capacity;
 pub mod charts;
 pub mod cli;
 pub mod compiler;

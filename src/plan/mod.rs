@@ -40,6 +40,10 @@ pub struct EnvironmentPlan {
     pub tempo: TempoPlan,
     pub pyroscope: PyroscopePlan,
     pub delivery: DeliveryPlan,
+    /// The storage this environment needs, against its budget (`CAPACITY.md`).
+    pub capacity: crate::capacity::CapacityPlan,
+    /// The bar chart of the capacity plan (`capacity.svg`).
+    pub capacity_chart: crate::capacity::Chart,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
 }
@@ -232,6 +236,17 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
     ];
     let (delivery, delivery_artifacts) = delivery::delivery(env, deployed, environment);
     artifacts.extend(delivery_artifacts);
+    let capacity_chart = crate::capacity::chart(&platform.name, &environment.capacity);
+    for (file, template) in [
+        ("CAPACITY.md", "capacity/CAPACITY.md.j2"),
+        ("capacity.svg", "capacity/capacity.svg.j2"),
+    ] {
+        artifacts.push(Artifact {
+            path: format!("{env}/{file}"),
+            template,
+            subject: None,
+        });
+    }
     EnvironmentPlan {
         platform: platform.name.clone(),
         environment: env.clone(),
@@ -262,11 +277,13 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         tempo,
         pyroscope,
         delivery,
+        capacity: environment.capacity.clone(),
+        capacity_chart,
         artifacts,
     }
 }
 
-fn byte_limits(
+pub(crate) fn byte_limits(
     limits: &crate::model::SignalLimits,
     tenant_retention: &crate::model::Duration,
     default_rate_mb: u32,
