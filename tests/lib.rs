@@ -5,6 +5,7 @@
 mod common;
 
 mod backends;
+mod capacity;
 mod check;
 mod delivery;
 mod errors;
