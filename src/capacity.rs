@@ -50,10 +50,9 @@ pub struct CapacityPlan {
     pub backends: Vec<BackendCapacity>,
     /// Each tenant's total over all backends, by tenant id.
     pub tenants: Vec<TenantTotal>,
-    pub stored_bytes: u64,
-    pub raw_bytes: u64,
-    pub stored: String,
-    pub raw: String,
+    /// Everything, over all tenants and backends.
+    #[serde(flatten)]
+    pub size: Size,
     /// The budget, when the spec declares a raw capacity.
     pub budget: Option<Budget>,
     /// `within`, `over`, or `undeclared` (no raw capacity in the spec).
@@ -76,12 +75,9 @@ pub struct BackendCapacity {
     /// Bytes stored per sample (metrics) or per byte ingested (the others).
     pub stored_per_unit: f64,
     pub rows: Vec<Usage>,
-    pub stored_bytes: u64,
-    pub raw_bytes: u64,
-    pub stored: String,
-    pub raw: String,
-    /// The share of the budget, as `12.3%`, when there is a budget.
-    pub share: Option<String>,
+    /// The bucket, over all tenants.
+    #[serde(flatten)]
+    pub size: Size,
 }
 
 /// One tenant in one backend.
@@ -102,22 +98,51 @@ pub struct Usage {
     pub retention: String,
     /// Bytes written to the bucket per second, rounded to whole bytes.
     pub stored_bytes_per_second: u64,
-    pub stored_bytes: u64,
-    pub raw_bytes: u64,
-    pub stored: String,
-    pub raw: String,
-    pub share: Option<String>,
+    /// The tenant's bytes in this backend: the stored rate × the retention.
+    #[serde(flatten)]
+    pub size: Size,
 }
 
 /// One tenant over all backends.
 #[derive(Clone, Debug, Serialize)]
 pub struct TenantTotal {
     pub tenant: String,
+    #[serde(flatten)]
+    pub size: Size,
+}
+
+/// Bytes in the buckets and on Ceph's disks, as numbers and as the Markdown shows them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Size {
     pub stored_bytes: u64,
+    /// Stored bytes × Ceph replicas.
     pub raw_bytes: u64,
+    /// `144.84 GiB`.
     pub stored: String,
     pub raw: String,
+    /// The raw bytes' share of the budget, as `12.3%`, when there is a budget.
     pub share: Option<String>,
+}
+
+impl Size {
+    fn new(stored_bytes: u64, raw_bytes: u64, budget_bytes: Option<u64>) -> Size {
+        Size {
+            stored_bytes,
+            raw_bytes,
+            stored: format_bytes(stored_bytes),
+            raw: format_bytes(raw_bytes),
+            share: budget_bytes.map(|budget| percent(raw_bytes, budget)),
+        }
+    }
+
+    /// The sum of several sizes.
+    fn total<'a>(sizes: impl Iterator<Item = &'a Size> + Clone, budget_bytes: Option<u64>) -> Size {
+        Size::new(
+            sum(sizes.clone().map(|size| size.stored_bytes)),
+            sum(sizes.map(|size| size.raw_bytes)),
+            budget_bytes,
+        )
+    }
 }
 
 /// The declared raw capacity and what the plan uses of it.
@@ -259,7 +284,6 @@ pub fn plan(environment: &str, platform: &Platform) -> CapacityPlan {
         .as_ref()
         .and_then(|text| parse_quantity(text).map(|bytes| (text, bytes)));
     let budget_bytes = raw_capacity.map(|(_, bytes)| scale(bytes, micros(capacity.max_fill)));
-    let share = |raw_bytes: u64| budget_bytes.map(|budget| percent(raw_bytes, budget));
 
     let mut backends = Vec::new();
     for signal in &SIGNALS {
@@ -271,21 +295,17 @@ pub fn plan(environment: &str, platform: &Platform) -> CapacityPlan {
                 .get(id)
                 .and_then(signal.own)
                 .unwrap_or(signal_utilisation);
-            let usage = usage(
+            rows.push(usage(
                 signal,
                 id,
                 (signal.limit)(platform, tenant),
                 micros(utilisation),
                 micros(stored_per_unit),
                 replicas,
-            );
-            rows.push(Usage {
-                share: share(usage.raw_bytes),
-                ..usage
-            });
+                budget_bytes,
+            ));
         }
-        let stored_bytes = sum(rows.iter().map(|row| row.stored_bytes));
-        let raw_bytes = sum(rows.iter().map(|row| row.raw_bytes));
+        let size = Size::total(rows.iter().map(|row| &row.size), budget_bytes);
         backends.push(BackendCapacity {
             signal: signal.name,
             backend: signal.backend,
@@ -293,11 +313,7 @@ pub fn plan(environment: &str, platform: &Platform) -> CapacityPlan {
             limit_unit: signal.limit_unit,
             stored_per_unit: from_micros(micros(stored_per_unit)),
             rows,
-            stored_bytes,
-            raw_bytes,
-            stored: format_bytes(stored_bytes),
-            raw: format_bytes(raw_bytes),
-            share: share(raw_bytes),
+            size,
         });
     }
 
@@ -305,26 +321,18 @@ pub fn plan(environment: &str, platform: &Platform) -> CapacityPlan {
         .tenants
         .keys()
         .map(|id| {
-            let of_tenant = || {
-                backends
-                    .iter()
-                    .flat_map(|backend| &backend.rows)
-                    .filter(move |row| row.tenant == *id)
-            };
-            let stored_bytes = sum(of_tenant().map(|row| row.stored_bytes));
-            let raw_bytes = sum(of_tenant().map(|row| row.raw_bytes));
+            let rows = backends
+                .iter()
+                .flat_map(|backend| &backend.rows)
+                .filter(|row| row.tenant == *id);
             TenantTotal {
                 tenant: id.clone(),
-                stored_bytes,
-                raw_bytes,
-                stored: format_bytes(stored_bytes),
-                raw: format_bytes(raw_bytes),
-                share: share(raw_bytes),
+                size: Size::total(rows.map(|row| &row.size), budget_bytes),
             }
         })
         .collect();
-    let stored_bytes = sum(backends.iter().map(|backend| backend.stored_bytes));
-    let raw_bytes = sum(backends.iter().map(|backend| backend.raw_bytes));
+    let size = Size::total(backends.iter().map(|backend| &backend.size), budget_bytes);
+    let raw_bytes = size.raw_bytes;
 
     let budget = raw_capacity
         .zip(budget_bytes)
@@ -356,10 +364,7 @@ pub fn plan(environment: &str, platform: &Platform) -> CapacityPlan {
         replicas,
         backends,
         tenants,
-        stored_bytes,
-        raw_bytes,
-        stored: format_bytes(stored_bytes),
-        raw: format_bytes(raw_bytes),
+        size,
         budget,
         status,
         enforce: capacity.enforce,
@@ -377,9 +382,9 @@ impl CapacityPlan {
         match &self.budget {
             Some(budget) => format!(
                 "{} raw of a {} budget ({})",
-                self.raw, budget.budget, budget.used
+                self.size.raw, budget.budget, budget.used
             ),
-            None => format!("{} raw, no budget declared", self.raw),
+            None => format!("{} raw, no budget declared", self.size.raw),
         }
     }
 }
@@ -408,6 +413,7 @@ fn usage(
     utilisation_micros: u64,
     stored_per_unit_micros: u64,
     replicas: u32,
+    budget_bytes: Option<u64>,
 ) -> Usage {
     let stored_bytes_per_second =
         stored_per_second(limit.per_second, utilisation_micros, stored_per_unit_micros);
@@ -442,11 +448,7 @@ fn usage(
         retention_seconds: limit.retention_seconds,
         retention: format_seconds(limit.retention_seconds),
         stored_bytes_per_second,
-        stored_bytes,
-        raw_bytes,
-        stored: format_bytes(stored_bytes),
-        raw: format_bytes(raw_bytes),
-        share: None,
+        size: Size::new(stored_bytes, raw_bytes, budget_bytes),
     }
 }
 
@@ -649,7 +651,7 @@ pub fn text(plans: &[CapacityPlan]) -> String {
             out,
             "{}: {} stored, {} — {verdict}",
             plan.environment,
-            plan.stored,
+            plan.size.stored,
             plan.summary()
         );
         let mut rows: Vec<[String; 8]> = vec![[
@@ -670,9 +672,9 @@ pub fn text(plans: &[CapacityPlan]) -> String {
                     row.limit_text.clone(),
                     row.utilisation_text.clone(),
                     row.retention.clone(),
-                    row.stored.clone(),
-                    row.raw.clone(),
-                    row.share.clone().unwrap_or_else(|| "-".to_owned()),
+                    row.size.stored.clone(),
+                    row.size.raw.clone(),
+                    row.size.share.clone().unwrap_or_else(|| "-".to_owned()),
                 ]);
             }
         }
@@ -683,9 +685,9 @@ pub fn text(plans: &[CapacityPlan]) -> String {
                 String::new(),
                 String::new(),
                 String::new(),
-                backend.stored.clone(),
-                backend.raw.clone(),
-                backend.share.clone().unwrap_or_else(|| "-".to_owned()),
+                backend.size.stored.clone(),
+                backend.size.raw.clone(),
+                backend.size.share.clone().unwrap_or_else(|| "-".to_owned()),
             ]);
         }
         for tenant in &plan.tenants {
@@ -695,9 +697,9 @@ pub fn text(plans: &[CapacityPlan]) -> String {
                 String::new(),
                 String::new(),
                 String::new(),
-                tenant.stored.clone(),
-                tenant.raw.clone(),
-                tenant.share.clone().unwrap_or_else(|| "-".to_owned()),
+                tenant.size.stored.clone(),
+                tenant.size.raw.clone(),
+                tenant.size.share.clone().unwrap_or_else(|| "-".to_owned()),
             ]);
         }
         rows.push([
@@ -706,8 +708,8 @@ pub fn text(plans: &[CapacityPlan]) -> String {
             String::new(),
             String::new(),
             String::new(),
-            plan.stored.clone(),
-            plan.raw.clone(),
+            plan.size.stored.clone(),
+            plan.size.raw.clone(),
             plan.budget
                 .as_ref()
                 .map_or_else(|| "-".to_owned(), |b| b.used.clone()),
@@ -845,7 +847,7 @@ struct Bar {
 /// by backend; the scale fits the budget or the total, whichever is larger.
 pub fn chart(platform: &str, plan: &CapacityPlan) -> Chart {
     let budget_bytes = plan.budget.as_ref().map(|b| b.budget_bytes);
-    let scale = budget_bytes.unwrap_or(0).max(plan.raw_bytes).max(1);
+    let scale = budget_bytes.unwrap_or(0).max(plan.size.raw_bytes).max(1);
     let x_of = |bytes: u64| {
         BAR_LEFT + clamp(u128::from(bytes) * u128::from(BAR_WIDTH) / u128::from(scale))
     };
@@ -869,10 +871,10 @@ pub fn chart(platform: &str, plan: &CapacityPlan) -> Chart {
         parts: plan
             .backends
             .iter()
-            .map(|b| (b.backend, b.raw_bytes))
+            .map(|b| (b.backend, b.size.raw_bytes))
             .collect(),
-        total: plan.raw_bytes,
-        value: plan.raw.clone(),
+        total: plan.size.raw_bytes,
+        value: plan.size.raw.clone(),
     };
     let bars = std::iter::once(all).chain(plan.tenants.iter().map(|tenant| {
         Bar {
@@ -885,12 +887,12 @@ pub fn chart(platform: &str, plan: &CapacityPlan) -> Chart {
                         .rows
                         .iter()
                         .find(|row| row.tenant == tenant.tenant)
-                        .map_or(0, |row| row.raw_bytes);
+                        .map_or(0, |row| row.size.raw_bytes);
                     (backend.backend, bytes)
                 })
                 .collect(),
-            total: tenant.raw_bytes,
-            value: tenant.raw.clone(),
+            total: tenant.size.raw_bytes,
+            value: tenant.size.raw.clone(),
         }
     }));
     let rows: Vec<ChartRow> = bars
@@ -1015,7 +1017,11 @@ mod tests {
             .flat_map(|b| &b.rows)
             .find(|r| r.tenant == tenant)
             .expect("a row");
-        (row.stored_bytes_per_second, row.stored_bytes, row.raw_bytes)
+        (
+            row.stored_bytes_per_second,
+            row.size.stored_bytes,
+            row.size.raw_bytes,
+        )
     }
 
     #[test]
@@ -1049,14 +1055,17 @@ mod tests {
             stored(&plan, "traces", "b"),
             (31_457, 113_245_200, 226_490_400)
         );
-        assert_eq!(plan.stored_bytes, 37_366_027_200);
-        assert_eq!(plan.raw_bytes, 74_732_054_400);
+        assert_eq!(plan.size.stored_bytes, 37_366_027_200);
+        assert_eq!(plan.size.raw_bytes, 74_732_054_400);
         let tenant = |id: &str| plan.tenants.iter().find(|t| t.tenant == id).expect("a");
         assert_eq!(
-            tenant("a").raw_bytes,
+            tenant("a").size.raw_bytes,
             518_400_000 + 18_119_462_400 + 54_357_696_000
         );
-        assert_eq!(tenant("b").raw_bytes, 57_600 + 1_509_948_000 + 226_490_400);
+        assert_eq!(
+            tenant("b").size.raw_bytes,
+            57_600 + 1_509_948_000 + 226_490_400
+        );
         // Budget: 100 GiB × 0.5 = 53687091200; 74732054400 is 139.2% of it, 21044963200 over.
         let budget = plan.budget.as_ref().expect("a budget");
         assert_eq!(budget.budget_bytes, 53_687_091_200);
@@ -1074,13 +1083,13 @@ mod tests {
         for (old, new) in before.backends.iter().zip(&after.backends) {
             for (old, new) in old.rows.iter().zip(&new.rows) {
                 let factor = if old.tenant == "b" { 2 } else { 1 };
-                assert_eq!(new.stored_bytes, old.stored_bytes * factor);
-                assert_eq!(new.raw_bytes, old.raw_bytes * factor);
+                assert_eq!(new.size.stored_bytes, old.size.stored_bytes * factor);
+                assert_eq!(new.size.raw_bytes, old.size.raw_bytes * factor);
                 assert_eq!(new.stored_bytes_per_second, old.stored_bytes_per_second);
             }
         }
-        let b = |plan: &CapacityPlan| plan.tenants[1].raw_bytes;
-        assert_eq!(after.raw_bytes, before.raw_bytes + b(&before));
+        let b = |plan: &CapacityPlan| plan.tenants[1].size.raw_bytes;
+        assert_eq!(after.size.raw_bytes, before.size.raw_bytes + b(&before));
     }
 
     #[test]
@@ -1090,7 +1099,7 @@ mod tests {
         let plan = plan("dev", &platform);
         assert!(plan.budget.is_none());
         assert_eq!(plan.status, "undeclared");
-        assert!(plan.backends.iter().all(|b| b.share.is_none()));
+        assert!(plan.backends.iter().all(|b| b.size.share.is_none()));
     }
 
     #[test]

@@ -236,7 +236,7 @@ fn budget_problems(
         let plan = &environments[*index].capacity;
         let same = |(o, p, _): &&mut (document::Origin, &CapacityPlan, Vec<&str>)| {
             *o == *origin
-                && p.raw_bytes == plan.raw_bytes
+                && p.size.raw_bytes == plan.size.raw_bytes
                 && p.enforce == plan.enforce
                 && p.budget.as_ref().map(|b| b.budget_bytes)
                     == plan.budget.as_ref().map(|b| b.budget_bytes)
@@ -278,7 +278,7 @@ fn budget_problems(
                 origin.span,
                 format!(
                     "{who} {} of raw Ceph storage, {} over the budget of {}",
-                    plan.raw, budget.over, budget.budget
+                    plan.size.raw, budget.over, budget.budget
                 ),
                 format!(
                     "{} × max fill {} = {}",
