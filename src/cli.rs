@@ -86,6 +86,30 @@ enum Command {
         /// A command, for its own page.
         command: Option<String>,
     },
+    /// Print the capacity plan: the storage each environment, tenant and backend needs at steady
+    /// state, against the raw Ceph capacity the spec declares. Writes nothing. Exit 2 when an
+    /// environment is over a budget it enforces (after printing the plan).
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct PlanArgs {
+    /// Only this environment (repeatable). Default: all.
+    #[arg(long = "env", value_name = "ENV")]
+    environments: Vec<String>,
+    /// `text`: aligned tables; `markdown`: each environment's CAPACITY.md; `json`: for tools.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    format: PlanFormat,
+    /// Use templates from DIR in place of the built-in ones (for `--format markdown`).
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -177,7 +201,7 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
     let spec_dir = cli.spec.as_path();
     match &cli.command {
         Command::Render(args) => {
-            let (compilation, out_dir, selected) = compile(spec_dir, args)?;
+            let (compilation, out_dir, selected) = compile(spec_dir, args, cli.color)?;
             let tree = &compilation.files;
             let report = emit::write_tree_in(&out_dir, tree, &|path| in_scope(path, &selected))?;
             print_crd_summary(&compilation);
@@ -193,7 +217,7 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             Ok(EXIT_OK)
         }
         Command::Diff(diff) if diff.base.is_some() || diff.format != DiffFormat::Text => {
-            diff_report(spec_dir, diff, colour)
+            diff_report(spec_dir, diff, colour, cli.color)
         }
         Command::Check(CheckArgs { tree: args, .. })
         | Command::Diff(DiffArgs { tree: args, .. }) => {
@@ -205,7 +229,7 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
                 })
             );
             let (compilation, out_dir, selected) =
-                compile(spec_dir, args).inspect_err(|error| {
+                compile(spec_dir, args, cli.color).inspect_err(|error| {
                     if github {
                         print_out(&annotate::error(error, spec_dir));
                     }
@@ -245,6 +269,7 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
         }
         Command::Validate(args) => {
             let spec = compiler::validate_spec(spec_dir)?;
+            warn(&spec.warnings, cli.color);
             let checked = match &args.crds {
                 Some(dir) => {
                     let crds = crds::load(dir)?;
@@ -292,12 +317,18 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             print_out(&manual::man_page(Cli::command(), command.as_deref())?);
             Ok(EXIT_OK)
         }
+        Command::Plan(args) => capacity_plan(cli, args),
     }
 }
 
 /// `diff --base REV`, or `diff --format markdown|json` against out/: see `report`.
-fn diff_report(spec_dir: &Path, diff: &DiffArgs, colour: Colour) -> Result<i32, Error> {
-    let (compilation, out_dir, selected) = compile(spec_dir, &diff.tree)?;
+fn diff_report(
+    spec_dir: &Path,
+    diff: &DiffArgs,
+    colour: Colour,
+    choice: ColourChoice,
+) -> Result<i32, Error> {
+    let (compilation, out_dir, selected) = compile(spec_dir, &diff.tree, choice)?;
     let scope = |path: &str| in_scope(path, &selected);
     let mut order = compilation.environments.clone();
     let (base, base_commit, environments) = match &diff.base {
@@ -338,25 +369,79 @@ fn diff_report(spec_dir: &Path, diff: &DiffArgs, colour: Colour) -> Result<i32, 
     Ok(EXIT_OK)
 }
 
-fn compile(spec_dir: &Path, args: &TreeArgs) -> Result<(Compilation, PathBuf, Vec<String>), Error> {
-    let crds = args.crds.as_deref().map(crds::load).transpose()?;
-    let compilation =
-        compiler::compile_checked(spec_dir, args.templates.as_deref(), crds.as_ref())?;
-    for name in &args.environments {
-        if !compilation.environments.contains(name) {
-            let help = did_you_mean(name, compilation.environments.iter().map(String::as_str))
-                .unwrap_or_else(|| {
-                    format!(
-                        "the environments are: {}",
-                        compilation.environments.join(", ")
-                    )
-                });
+/// `lgtmc plan`: the plan of the selected environments, then any budget warnings and errors.
+fn capacity_plan(cli: &Cli, args: &PlanArgs) -> Result<i32, Error> {
+    let markdown = matches!(args.format, PlanFormat::Markdown);
+    let report = compiler::capacity(&cli.spec, args.templates.as_deref(), markdown)?;
+    let names: Vec<String> = report.plans.iter().map(|p| p.environment.clone()).collect();
+    check_environments(&names, &args.environments)?;
+    let selected =
+        |name: &str| args.environments.is_empty() || args.environments.iter().any(|e| e == name);
+    let plans: Vec<_> = report
+        .plans
+        .iter()
+        .filter(|p| selected(&p.environment))
+        .cloned()
+        .collect();
+    print_out(&match args.format {
+        PlanFormat::Text => crate::capacity::text(&plans),
+        PlanFormat::Json => crate::capacity::json(&report.platform, &plans),
+        PlanFormat::Markdown => report
+            .plans
+            .iter()
+            .zip(&report.markdown)
+            .filter(|(plan, _)| selected(&plan.environment))
+            .map(|(_, text)| text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    });
+    warn(&report.warnings, cli.color);
+    if report.over_budget.is_empty() {
+        Ok(EXIT_OK)
+    } else {
+        Err(Error::Spec(report.over_budget))
+    }
+}
+
+/// Prints warnings (never fatal) to stderr.
+fn warn(warnings: &[crate::diagnostic::Problem], choice: ColourChoice) {
+    let theme = match colour(choice, std::io::stderr().is_terminal()) {
+        Colour::Always => miette::GraphicalTheme::unicode(),
+        Colour::Never => miette::GraphicalTheme::unicode_nocolor(),
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    for warning in warnings {
+        let mut text = String::new();
+        let _ = handler.render_report(&mut text, &crate::diagnostic::Warning(warning));
+        eprint!("{text}");
+    }
+}
+
+/// Fails with a usage error when a selected environment is not one of the platform's.
+fn check_environments(known: &[String], selected: &[String]) -> Result<(), Error> {
+    for name in selected {
+        if !known.contains(name) {
+            let help = did_you_mean(name, known.iter().map(String::as_str))
+                .unwrap_or_else(|| format!("the environments are: {}", known.join(", ")));
             return Err(Error::Usage {
                 message: format!("unknown environment `{name}`"),
                 help: Some(help),
             });
         }
     }
+    Ok(())
+}
+
+fn compile(
+    spec_dir: &Path,
+    args: &TreeArgs,
+    colour: ColourChoice,
+) -> Result<(Compilation, PathBuf, Vec<String>), Error> {
+    let crds = args.crds.as_deref().map(crds::load).transpose()?;
+    let compilation =
+        compiler::compile_checked(spec_dir, args.templates.as_deref(), crds.as_ref())?;
+    warn(&compilation.warnings, colour);
+    check_environments(&compilation.environments, &args.environments)?;
     let default_out = if spec_dir == Path::new(".") {
         PathBuf::from("out")
     } else {

@@ -7,14 +7,16 @@
 
 use std::path::Path;
 
+use crate::capacity::CapacityPlan;
 use crate::crds::{self, CrdSet};
+use crate::diagnostic::Problem;
 use crate::emit::{MANIFEST_PATH, manifest_text};
 use crate::error::Error;
 use crate::isolation;
 use crate::load::{self, LoadError};
 use crate::plan::{self, EnvironmentPlan};
 use crate::render;
-use crate::validate::{self, ValidSpec};
+use crate::validate::{self, Budget, ValidSpec};
 use crate::verify;
 
 /// The compiled platform.
@@ -26,16 +28,75 @@ pub struct Compilation {
     pub files: std::collections::BTreeMap<String, String>,
     /// What was checked against CRDs, when they were given.
     pub custom_resources: Option<crds::Summary>,
+    /// What is worth saying but not fatal: environments over a capacity budget they do not
+    /// enforce.
+    pub warnings: Vec<Problem>,
 }
 
 /// Loads and validates the spec, without rendering.
 pub fn validate_spec(spec_dir: &Path) -> Result<ValidSpec, Error> {
-    let loaded = load::load(spec_dir).map_err(|error| match error {
+    validate::validate(&load_spec(spec_dir)?).map_err(Error::Spec)
+}
+
+fn load_spec(spec_dir: &Path) -> Result<load::LoadedSpec, Error> {
+    load::load(spec_dir).map_err(|error| match error {
         LoadError::NoSpec { dir } => Error::NoSpec { dir },
         LoadError::Io { path, source } => Error::Read { path, source },
         LoadError::Syntax(problems) => Error::Spec(problems),
-    })?;
-    validate::validate(&loaded).map_err(Error::Spec)
+    })
+}
+
+/// The capacity plans of a platform, for `lgtmc plan`.
+#[derive(Debug)]
+pub struct CapacityReport {
+    pub platform: String,
+    /// One plan per environment, in promotion order.
+    pub plans: Vec<CapacityPlan>,
+    /// Each environment's `CAPACITY.md`, in the order of `plans`, when asked for.
+    pub markdown: Vec<String>,
+    /// Environments over a budget they do not enforce.
+    pub warnings: Vec<Problem>,
+    /// Environments over a budget they enforce: the report is still complete, and the command
+    /// fails after printing it.
+    pub over_budget: Vec<Problem>,
+}
+
+/// Validates the spec and returns every environment's capacity plan, even when one is over a
+/// budget it enforces; with `markdown`, also renders each `CAPACITY.md` as `render` would.
+pub fn capacity(
+    spec_dir: &Path,
+    templates_dir: Option<&Path>,
+    markdown: bool,
+) -> Result<CapacityReport, Error> {
+    let spec =
+        validate::validate_with(&load_spec(spec_dir)?, Budget::Report).map_err(Error::Spec)?;
+    let mut texts = Vec::new();
+    if markdown {
+        let env = render::environment(templates_dir)?;
+        for environment in &spec.environments {
+            let plan = plan::plan(environment);
+            let path = format!("{}/CAPACITY.md", environment.name);
+            texts.push(match plan.artifacts.iter().find(|a| a.path == path) {
+                Some(artifact) => render::render_artifact(&env, &plan, artifact)?,
+                None => String::new(),
+            });
+        }
+    }
+    Ok(CapacityReport {
+        platform: spec
+            .environments
+            .first()
+            .map(|e| e.platform.name.clone())
+            .unwrap_or_default(),
+        plans: spec
+            .environments
+            .into_iter()
+            .map(|environment| environment.capacity)
+            .collect(),
+        markdown: texts,
+        warnings: spec.warnings,
+        over_budget: spec.over_budget,
+    })
 }
 
 /// Compiles the spec in `spec_dir` into the complete tree of files under `out/`.
@@ -88,5 +149,6 @@ pub fn compile_checked(
         environments: spec.environments.into_iter().map(|e| e.name).collect(),
         files: rendered.files,
         custom_resources,
+        warnings: spec.warnings,
     })
 }

@@ -110,6 +110,30 @@ impl Problem {
     }
 }
 
+/// A problem that is reported but does not stop the run (an environment over a capacity budget
+/// it does not enforce): the same diagnostic, with a warning's severity.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct Warning<'a>(pub &'a Problem);
+
+impl Diagnostic for Warning<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Warning)
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.0.help()
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+}
+
 /// Sorts problems by position and drops exact repeats (the same base-file problem is found once
 /// per environment, and should be reported once).
 pub fn tidy(mut problems: Vec<Problem>) -> Vec<Problem> {

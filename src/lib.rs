@@ -11,6 +11,7 @@
 
 pub mod alloy;
 pub mod annotate;
+pub mod capacity;
 pub mod charts;
 pub mod cli;
 pub mod compiler;

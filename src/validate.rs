@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use std::collections::BTreeMap;
 
+use crate::capacity::{self, CapacityPlan};
 use crate::charts;
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
@@ -27,6 +28,20 @@ pub const MAX_TENANT_ID_LEN: usize = 30;
 pub struct ValidSpec {
     pub files: Vec<SourceFile>,
     pub environments: Vec<EnvironmentSpec>,
+    /// Environments over their capacity budget, without `enforce`: printed, never fatal.
+    pub warnings: Vec<Problem>,
+    /// Environments over their capacity budget with `enforce`, when validated with
+    /// `Budget::Report` (with `Budget::Enforce` they are problems, and validation fails).
+    pub over_budget: Vec<Problem>,
+}
+
+/// What an environment over its capacity budget with `enforce` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// A problem in the spec: validation fails (`render`, `check`, `validate`).
+    Enforce,
+    /// Reported in `ValidSpec::over_budget` (`lgtmc plan` prints the plan, then fails).
+    Report,
 }
 
 #[derive(Debug)]
@@ -37,10 +52,17 @@ pub struct EnvironmentSpec {
     pub sources: Vec<String>,
     /// The pinned version of each chart the environment uses, from `versions/<env>.yaml`.
     pub versions: BTreeMap<String, String>,
+    /// The storage the environment needs, against its budget.
+    pub capacity: CapacityPlan,
 }
 
 /// Validates the loaded spec, or returns every problem found in it.
 pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
+    validate_with(loaded, Budget::Enforce)
+}
+
+/// Validates the loaded spec; `budget` says what an enforced capacity budget that is exceeded is.
+pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, Vec<Problem>> {
     let schema = schema::generate();
     let mut problems = Vec::new();
     let base = document::from_platform(
@@ -93,6 +115,8 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
 
     let declared = declared_environments(&base, &loaded.files, &overlays, &mut problems);
     let mut environments = Vec::new();
+    // Environments over their capacity budget, with where their raw capacity is declared.
+    let mut over: Vec<(usize, document::Origin)> = Vec::new();
     if declared.is_empty() {
         // Still check the platform on its own, so its problems are not hidden.
         schema_problems(&validator, &base, &loaded.files, &mut problems);
@@ -135,11 +159,16 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
                 if let Some(file) = loaded.versions.iter().find(|v| v.environment == name) {
                     sources.push(loaded.files[file.file].name.clone());
                 }
+                let capacity = capacity::plan(&name, &platform);
+                if capacity.is_over_budget() {
+                    over.push((environments.len(), merged.origins.find("/capacity/raw")));
+                }
                 environments.push(EnvironmentSpec {
                     name,
                     platform,
                     sources,
                     versions,
+                    capacity,
                 });
             }
             Err(error) => {
@@ -173,14 +202,93 @@ pub fn validate(loaded: &LoadedSpec) -> Result<ValidSpec, Vec<Problem>> {
             );
         }
     }
+    let mut warnings = Vec::new();
+    let mut over_budget = Vec::new();
+    for (problem, enforce) in budget_problems(&environments, &over, &loaded.files) {
+        match (enforce, budget) {
+            (false, _) => warnings.push(problem),
+            (true, Budget::Enforce) => problems.push(problem),
+            (true, Budget::Report) => over_budget.push(problem),
+        }
+    }
     if problems.is_empty() {
         Ok(ValidSpec {
             files: loaded.files.clone(),
             environments,
+            warnings: tidy(warnings),
+            over_budget: tidy(over_budget),
         })
     } else {
         Err(tidy(problems))
     }
+}
+
+/// The environments over their capacity budget, each problem pointing at the raw capacity that
+/// sets the budget, and whether the budget is enforced. Environments that inherit the same
+/// numbers from the same line share one problem.
+fn budget_problems(
+    environments: &[EnvironmentSpec],
+    over: &[(usize, document::Origin)],
+    files: &[SourceFile],
+) -> Vec<(Problem, bool)> {
+    let mut groups: Vec<(document::Origin, &CapacityPlan, Vec<&str>)> = Vec::new();
+    for (index, origin) in over {
+        let plan = &environments[*index].capacity;
+        let same = |(o, p, _): &&mut (document::Origin, &CapacityPlan, Vec<&str>)| {
+            *o == *origin
+                && p.size.raw_bytes == plan.size.raw_bytes
+                && p.enforce == plan.enforce
+                && p.budget.as_ref().map(|b| b.budget_bytes)
+                    == plan.budget.as_ref().map(|b| b.budget_bytes)
+        };
+        match groups.iter_mut().find(|group| same(group)) {
+            Some(group) => group.2.push(&plan.environment),
+            None => groups.push((*origin, plan, vec![plan.environment.as_str()])),
+        }
+    }
+    groups
+        .into_iter()
+        .filter_map(|(origin, plan, names)| {
+            let budget = plan.budget.as_ref()?;
+            let (who, command) = match names.as_slice() {
+                [one] => (
+                    format!("environment `{one}` needs"),
+                    format!("lgtmc plan --env {one}"),
+                ),
+                [rest @ .., last] => (
+                    format!(
+                        "environments {} and `{last}` each need",
+                        rest.iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "lgtmc plan".to_owned(),
+                ),
+                [] => return None,
+            };
+            let mut help = format!(
+                "`{command}` shows what each tenant stores: shorten a retention, lower a limit or a `utilisation`, or raise `raw`"
+            );
+            if !plan.enforce {
+                help.push_str("; `enforce=#true` makes this an error");
+            }
+            let problem = Problem::new(
+                &files[origin.file],
+                origin.span,
+                format!(
+                    "{who} {} of raw Ceph storage, {} over the budget of {}",
+                    plan.size.raw, budget.over, budget.budget
+                ),
+                format!(
+                    "{} × max fill {} = {}",
+                    budget.raw_capacity, budget.max_fill_text, budget.budget
+                ),
+            )
+            .with_help(help);
+            Some((problem, plan.enforce))
+        })
+        .collect()
 }
 
 /// Whether two environments would collide: the same cluster, and a namespace (or the Ceph object
@@ -648,6 +756,7 @@ fn semantic_problems(
             );
         }
     }
+    capacity_problems(platform, &mut report);
     for (pointer, duration) in [
         ("/gitops/kargo/soak", &platform.gitops.kargo.soak),
         ("/gitops/kargo/interval", &platform.gitops.kargo.interval),
@@ -690,6 +799,41 @@ fn semantic_problems(
             "unknown tenant",
             help,
         );
+    }
+}
+
+/// The `capacity` section: a raw capacity that fits in bytes, `enforce` only with one, and
+/// utilisation only for declared tenants.
+fn capacity_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &str, String)) {
+    let spec = &platform.capacity;
+    match &spec.raw {
+        Some(raw) if capacity::parse_quantity(raw).is_none() => report(
+            "/capacity/raw",
+            format!("the raw capacity `{raw}` is more than 16 EiB"),
+            "too large",
+            "write the raw capacity of the cluster's disks, for example `3Ti`".to_owned(),
+        ),
+        None if spec.enforce => report(
+            "/capacity/enforce",
+            "`enforce` needs a budget, and `capacity` declares no `raw` capacity".to_owned(),
+            "nothing to enforce",
+            "add `raw=\"<capacity>\"` (the raw Ceph capacity, for example `3Ti`), or remove `enforce`".to_owned(),
+        ),
+        _ => {}
+    }
+    for tenant in spec.tenants.keys() {
+        if !platform.tenants.contains_key(tenant) {
+            let help = did_you_mean(tenant, platform.tenants.keys().map(String::as_str))
+                .unwrap_or_else(|| "name a declared tenant".to_owned());
+            report(
+                &pointer_child("/capacity/tenant", tenant),
+                format!(
+                    "the capacity plan sets the utilisation of `{tenant}`, which is not a declared tenant"
+                ),
+                "unknown tenant",
+                help,
+            );
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! A file that does not parse means a template is wrong, so the error names the file, the
 //! template that made it and the line. YAML files may hold several documents; each must parse,
-//! without duplicate keys. Alloy files go through lgtmc's own Alloy parser and checker.
+//! without duplicate keys. Alloy files go through lgtmc's own Alloy parser and checker; SVG images
+//! must be well-formed XML with an `svg` root.
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub fn verify(rendered: &Rendered) -> Result<(), Vec<VerifyError>> {
             Some("yaml" | "yml") => check_yaml(text).err().map(|e| ("YAML", e)),
             Some("json") => check_json(text).err().map(|e| ("JSON", e)),
             Some("alloy") => check_alloy(text).err().map(|e| ("Alloy configuration", e)),
+            Some("svg") => check_svg(text).err().map(|e| ("SVG", e)),
             _ => None,
         };
         if let Some((format, (detail, offset))) = failure {
@@ -81,6 +83,43 @@ pub fn check_alloy(text: &str) -> Result<(), (String, usize)> {
     })
 }
 
+/// Parses an SVG image as XML: well-formed, one `svg` root element in the SVG namespace.
+pub fn check_svg(text: &str) -> Result<(), (String, usize)> {
+    let document = roxmltree::Document::parse(text).map_err(|error| {
+        let position = error.pos();
+        (
+            error.to_string(),
+            offset_of(text, position.row, position.col),
+        )
+    })?;
+    let root = document.root_element();
+    if root.tag_name().name() == "svg"
+        && root.tag_name().namespace() == Some("http://www.w3.org/2000/svg")
+    {
+        Ok(())
+    } else {
+        Err((
+            "the root element is not `svg` in the SVG namespace".to_owned(),
+            root.range().start,
+        ))
+    }
+}
+
+/// The byte offset of a 1-based line and character column.
+fn offset_of(text: &str, line: u32, column: u32) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take((line as usize).saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &text[line_start.min(text.len())..];
+    line_start
+        + rest
+            .char_indices()
+            .nth((column as usize).saturating_sub(1))
+            .map_or(rest.len(), |(offset, _)| offset)
+}
+
 fn check_json(text: &str) -> Result<(), (String, usize)> {
     serde_json::from_str::<serde_json::Value>(text)
         .map(|_| ())
@@ -97,7 +136,20 @@ fn check_json(text: &str) -> Result<(), (String, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::check_yaml;
+    use super::{check_svg, check_yaml};
+
+    #[test]
+    fn svg_checks() {
+        let svg = "<!-- c -->\n<svg xmlns=\"http://www.w3.org/2000/svg\"><title>a &amp; b</title></svg>\n";
+        assert!(check_svg(svg).is_ok());
+        let unclosed = "<svg xmlns=\"http://www.w3.org/2000/svg\">\n  <g>\n</svg>\n";
+        let (_, offset) = check_svg(unclosed).expect_err("an unclosed element");
+        assert_eq!(&unclosed[offset..offset + 2], "</");
+        assert!(check_svg("<svg><b>a & b</b></svg>").is_err(), "a bare &");
+        assert!(check_svg("<html xmlns=\"http://www.w3.org/2000/svg\"/>").is_err());
+        assert!(check_svg("<svg/>").is_err(), "no SVG namespace");
+        assert!(check_svg("<!-- a -- b -->\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>").is_err());
+    }
 
     #[test]
     fn yaml_checks() {

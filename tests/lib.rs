@@ -6,6 +6,7 @@ mod common;
 
 mod annotations;
 mod backends;
+mod capacity;
 mod check;
 mod crds;
 mod delivery;

@@ -47,6 +47,10 @@ pub struct EnvironmentPlan {
     pub k8sgpt: Option<K8sgptPlan>,
     pub delivery: DeliveryPlan,
     pub grafana: GrafanaPlan,
+    /// The storage this environment needs, against its budget (`CAPACITY.md`).
+    pub capacity: crate::capacity::CapacityPlan,
+    /// The bar chart of the capacity plan (`capacity.svg`).
+    pub capacity_chart: crate::capacity::Chart,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
 }
@@ -300,6 +304,17 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
     let (delivery, delivery_artifacts) = delivery::delivery(env, deployed, environment);
     artifacts.extend(delivery_artifacts);
     artifacts.extend(grafana_artifacts(env, &grafana));
+    let capacity_chart = crate::capacity::chart(&platform.name, &environment.capacity);
+    for (file, template) in [
+        ("CAPACITY.md", "capacity/CAPACITY.md.j2"),
+        ("capacity.svg", "capacity/capacity.svg.j2"),
+    ] {
+        artifacts.push(Artifact {
+            path: format!("{env}/{file}"),
+            template,
+            item: None,
+        });
+    }
     EnvironmentPlan {
         platform: platform.name.clone(),
         environment: env.clone(),
@@ -329,6 +344,8 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         k8sgpt,
         delivery,
         grafana,
+        capacity: environment.capacity.clone(),
+        capacity_chart,
         artifacts,
     }
 }
@@ -377,7 +394,7 @@ fn grafana_artifacts(env: &str, grafana: &GrafanaPlan) -> Vec<Artifact> {
     artifacts
 }
 
-fn byte_limits(
+pub(crate) fn byte_limits(
     limits: &crate::model::SignalLimits,
     tenant_retention: &crate::model::Duration,
     default_rate_mb: u32,
