@@ -2,8 +2,9 @@
 //!
 //! Templates are embedded in the binary (see `build.rs`); `--templates DIR` replaces any of them
 //! file by file. Undefined variables are errors, and every `{{ value }}` in a YAML or JSON template
-//! is JSON-escaped (valid YAML too), so no string from the spec can break the file it lands in.
-//! A template that wants raw text must say so with a filter that returns a safe string.
+//! is JSON-escaped (valid YAML too), and in an Alloy template written as an Alloy literal
+//! (`alloy_format`), so no string from the spec can break the file it lands in. A template that
+//! wants raw text must say so with a filter that returns a safe string.
 //!
 //! **Invariant:** rendering reads no file and no environment variable: the output bytes depend
 //! only on the plan, the templates and the lgtmc version.
@@ -18,6 +19,8 @@ use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::plan::EnvironmentPlan;
+
+mod alloy_format;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
@@ -78,12 +81,18 @@ pub fn environment(templates_dir: Option<&Path>) -> Result<Environment<'static>,
         let name = name.strip_suffix(".j2").unwrap_or(name);
         match name.rsplit('.').next() {
             Some("yaml" | "yml" | "json") => AutoEscape::Json,
+            Some("alloy") => AutoEscape::Custom(alloy_format::MODE.into()),
             // Fail closed: a template for a format we have no escaping rules for cannot print
             // a value at all.
             _ => AutoEscape::Custom("unsupported".into()),
         }
     });
+    env.set_formatter(alloy_format::formatter);
     env.add_filter("toyaml", toyaml);
+    env.add_filter("alloy_label", alloy_format::alloy_label);
+    env.add_filter("alloy_ident", alloy_format::alloy_ident);
+    env.add_filter("alloy_raw", alloy_format::alloy_raw);
+    env.add_filter("regex_escape", alloy_format::regex_escape);
     env.add_function("env_var", env_var);
     for (name, source) in embedded::TEMPLATES {
         env.add_template(name, source)
