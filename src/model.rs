@@ -57,6 +57,9 @@ pub struct Platform {
     /// Profiles (Pyroscope).
     #[serde(default)]
     pub profiles: Profiles,
+    /// The collector (Grafana Alloy, one pod per node).
+    #[serde(default)]
+    pub collector: Collector,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -392,6 +395,31 @@ fn default_ceph_replicas() -> u32 {
 }
 fn default_region() -> String {
     "us-east-1".to_owned()
+}
+
+/// The collector: Grafana Alloy as a DaemonSet, one pod per node, sending every signal of the
+/// pods on its node to their tenant.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Collector {
+    /// Namespace the collector runs in.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub namespace: String,
+    /// How often metrics are scraped: pods that opt in, the kubelet, cAdvisor and the collector's
+    /// own heartbeat. At least one second.
+    pub scrape_interval: Duration,
+    /// CPU and memory of each collector pod.
+    pub resources: Resources,
+}
+
+impl Default for Collector {
+    fn default() -> Self {
+        Collector {
+            namespace: "alloy".to_owned(),
+            scrape_interval: Duration("30s".to_owned()),
+            resources: Resources::default(),
+        }
+    }
 }
 
 #[cfg(test)]
