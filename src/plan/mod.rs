@@ -6,12 +6,14 @@
 //! ordered (tenants by id, buckets by name), so rendering it is deterministic.
 
 mod backends;
+mod collector;
 
 use serde::Serialize;
 
 use crate::validate::EnvironmentSpec;
 
 pub use backends::{LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
+pub use collector::{CollectorPlan, HEARTBEAT, Heartbeat, sanitize_label_name};
 
 /// One file to render: where it goes under `out/` and which template renders it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,6 +36,7 @@ pub struct EnvironmentPlan {
     pub loki: LokiPlan,
     pub tempo: TempoPlan,
     pub pyroscope: PyroscopePlan,
+    pub collector: CollectorPlan,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
 }
@@ -154,6 +157,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
     let loki = backends::loki(platform);
     let tempo = backends::tempo(platform);
     let pyroscope = backends::pyroscope(platform);
+    let collector = collector::collector(platform, &mimir, &loki, &tempo, &pyroscope);
     let mut buckets: Vec<BucketPlan> = [
         &mimir.blocks_bucket,
         &mimir.ruler_bucket,
@@ -186,6 +190,18 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
             path: format!("{env}/pyroscope/values.yaml"),
             template: "pyroscope/values.yaml.j2",
         },
+        Artifact {
+            path: format!("{env}/alloy/values.yaml"),
+            template: "alloy/values.yaml.j2",
+        },
+        Artifact {
+            path: format!("{env}/alloy/config.alloy"),
+            template: "alloy/config.alloy.j2",
+        },
+        Artifact {
+            path: format!("{env}/alloy/kustomization.yaml"),
+            template: "alloy/kustomization.yaml.j2",
+        },
     ];
     EnvironmentPlan {
         platform: platform.name.clone(),
@@ -211,6 +227,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         loki,
         tempo,
         pyroscope,
+        collector,
         artifacts,
     }
 }
