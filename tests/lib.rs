@@ -5,6 +5,7 @@
 mod common;
 
 mod check;
+mod collector;
 mod errors;
 mod init;
 mod reference;
