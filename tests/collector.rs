@@ -472,6 +472,34 @@ fn colliding_alloy_labels_are_rejected() {
 }
 
 #[test]
+fn the_scrape_interval_is_at_least_a_second_and_sets_the_timeout() {
+    let repo = Repo::example();
+    repo.edit(
+        "platform.kdl",
+        "scrape-interval=\"30s\"",
+        "scrape-interval=\"5s\"",
+    );
+    let (_, file) = rendered_config(&repo);
+    let scrape = block(&file.body, &[("prometheus.scrape", Some("kubelet"))]);
+    assert_eq!(string(attribute(scrape, "scrape_interval")), "5s");
+    // Alloy refuses a timeout longer than the interval.
+    assert_eq!(string(attribute(scrape, "scrape_timeout")), "5s");
+
+    repo.edit(
+        "platform.kdl",
+        "scrape-interval=\"5s\"",
+        "scrape-interval=\"500ms\"",
+    );
+    let output = repo.run(&["validate"]);
+    assert_exit(&output, 2);
+    let message = stderr(&output);
+    assert!(
+        message.contains("the collector's scrape interval `500ms` is shorter than a second"),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_broken_alloy_template_names_the_template_and_the_line() {
     let repo = Repo::example();
     repo.write(
