@@ -34,6 +34,10 @@ pub const PYROSCOPE: Chart = Chart {
     repo: "https://grafana.github.io/helm-charts",
 };
 
+pub const ALLOY: Chart = Chart {
+    name: "alloy",
+    repo: "https://grafana.github.io/helm-charts",
+};
 pub const GRAFANA: Chart = Chart {
     name: "grafana",
     repo: "https://grafana-community.github.io/helm-charts",
@@ -68,7 +72,14 @@ pub fn tempo(mode: TracesMode) -> Chart {
 
 /// The charts one environment deploys, in a stable order.
 pub fn used_by(platform: &Platform) -> Vec<Chart> {
-    let mut charts = vec![MIMIR, LOKI, tempo(platform.traces.mode), PYROSCOPE, GRAFANA];
+    let mut charts = vec![
+        MIMIR,
+        LOKI,
+        tempo(platform.traces.mode),
+        PYROSCOPE,
+        GRAFANA,
+        ALLOY,
+    ];
     if platform.errors.is_some() {
         charts.push(SENTRY);
     }

@@ -70,6 +70,9 @@ pub struct Platform {
     /// The storage budget and the assumptions of the capacity plan (`lgtmc plan`, `CAPACITY.md`).
     #[serde(default)]
     pub capacity: Capacity,
+    /// The collector (Grafana Alloy, one pod per node).
+    #[serde(default)]
+    pub collector: Collector,
 }
 
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -509,6 +512,31 @@ impl Default for Grafana {
         Grafana {
             namespace: "grafana".to_owned(),
             admin_secret: "grafana-admin".to_owned(),
+        }
+    }
+}
+
+/// The collector: Grafana Alloy as a DaemonSet, one pod per node, sending every signal of the
+/// pods on its node to their tenant.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
+pub struct Collector {
+    /// Namespace the collector runs in.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    pub namespace: String,
+    /// How often metrics are scraped: pods that opt in, the kubelet, cAdvisor and the collector's
+    /// own heartbeat. At least one second.
+    pub scrape_interval: Duration,
+    /// CPU and memory of each collector pod.
+    pub resources: Resources,
+}
+
+impl Default for Collector {
+    fn default() -> Self {
+        Collector {
+            namespace: "alloy".to_owned(),
+            scrape_interval: Duration("30s".to_owned()),
+            resources: Resources::default(),
         }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! Templates are embedded in the binary (see `build.rs`); `--templates DIR` replaces any of them
 //! file by file. Undefined variables are errors, and every `{{ value }}` in a YAML or JSON template
-//! is JSON-escaped (valid YAML too), so no string from the spec can break the file it lands in.
-//! A template that wants raw text must say so with a filter that returns a safe string.
+//! is JSON-escaped (valid YAML too), and in an Alloy template written as an Alloy literal
+//! (`alloy_format`), so no string from the spec can break the file it lands in. A template that
+//! wants raw text must say so with a filter that returns a safe string.
 //!
 //! **Invariant:** rendering reads no file and no environment variable: the output bytes depend
 //! only on the plan, the templates and the lgtmc version.
@@ -18,6 +19,8 @@ use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::plan::{Artifact, EnvironmentPlan, KargoPlan};
+
+mod alloy_format;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
@@ -81,6 +84,7 @@ pub fn environment(templates_dir: Option<&Path>) -> Result<Environment<'static>,
             // XML escaping (`<`, `>`, `&`, quotes): safe in SVG text and attribute values.
             Some("svg") => AutoEscape::Html,
             Some("md") => AutoEscape::Custom(MARKDOWN.into()),
+            Some("alloy") => AutoEscape::Custom(alloy_format::MODE.into()),
             // Fail closed: a template for a format we have no escaping rules for cannot print
             // a value at all.
             _ => AutoEscape::Custom("unsupported".into()),
@@ -96,10 +100,15 @@ pub fn environment(templates_dir: Option<&Path>) -> Result<Environment<'static>,
             out.write_str(&escape_markdown(&text))?;
             Ok(())
         } else {
-            minijinja::escape_formatter(out, state, value)
+            // Alloy values, then the built-in escaping (JSON, HTML) for everything else.
+            alloy_format::formatter(out, state, value)
         }
     });
     env.add_filter("toyaml", toyaml);
+    env.add_filter("alloy_label", alloy_format::alloy_label);
+    env.add_filter("alloy_ident", alloy_format::alloy_ident);
+    env.add_filter("alloy_raw", alloy_format::alloy_raw);
+    env.add_filter("regex_escape", alloy_format::regex_escape);
     env.add_function("env_var", env_var);
     env.add_filter("kargo_scalar", kargo_scalar);
     for (name, source) in embedded::TEMPLATES {

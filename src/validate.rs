@@ -779,6 +779,7 @@ fn semantic_problems(
             );
         }
     }
+    collector_problems(platform, &mut report);
     let default = &platform.tenancy.default;
     if !platform.tenants.contains_key(default) {
         let help = did_you_mean(default, platform.tenants.keys().map(String::as_str))
@@ -834,6 +835,37 @@ fn capacity_problems(platform: &Platform, report: &mut impl FnMut(&str, String, 
                 help,
             );
         }
+    }
+}
+
+/// The collector names each tenant's Alloy components after the tenant (`crate::alloy::label_for`),
+/// so two tenants must not map to one label; and its scrape interval is a whole number of seconds.
+fn collector_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &str, String)) {
+    let mut labels: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for id in platform.tenants.keys() {
+        let label = crate::alloy::label_for(id);
+        if let Some(first) = labels.get(label.as_str()) {
+            report(
+                &pointer_child("/tenant", id),
+                format!("tenants `{first}` and `{id}` would both be `{label}` in the collector's configuration"),
+                "same Alloy label",
+                "Alloy labels replace `-` with `_` and put `t_` before a leading digit; rename one of the two tenants".to_owned(),
+            );
+        } else {
+            labels.insert(label, id);
+        }
+    }
+    let interval = &platform.collector.scrape_interval;
+    if interval.seconds().is_some_and(|s| s < 1) {
+        report(
+            "/collector/scrape-interval",
+            format!(
+                "the collector's scrape interval `{}` is shorter than a second",
+                interval.0
+            ),
+            "at least 1s",
+            "write a period of whole seconds, for example `30s` or `1m`".to_owned(),
+        );
     }
 }
 

@@ -243,9 +243,13 @@ pub fn cross_check(
             .keys()
             .filter(|p| p.starts_with(&format!("{env}/argocd/")))
             .flat_map(|p| documents(p).into_iter().map(move |d| (p.clone(), d)))
-            .filter(|(_, d)| d["kind"].as_str() == Some("Application"));
+            .filter(|(_, d)| matches!(d["kind"].as_str(), Some("Application" | "ApplicationSet")));
         for (path, application) in applications {
-            let spec = &application["spec"];
+            // An ApplicationSet's Applications are its template.
+            let spec = match application["kind"].as_str() {
+                Some("ApplicationSet") => &application["spec"]["template"]["spec"],
+                _ => &application["spec"],
+            };
             let namespace = spec["destination"]["namespace"]
                 .as_str()
                 .unwrap_or_default();

@@ -187,6 +187,7 @@ fn bumped(chart: &str) -> String {
         "tempo" => "2.3.0".to_owned(),
         "pyroscope" => "2.2.2".to_owned(),
         "grafana" => "12.12.0".to_owned(),
+        "alloy" => "1.12.0".to_owned(),
         "sentry" => "25.21.0".to_owned(),
         "k8sgpt-operator" => "0.2.28".to_owned(),
         other => panic!("unexpected chart {other}"),
@@ -199,7 +200,10 @@ fn a_promotion_leaves_check_clean() {
     assert_exit(&repo.run(&["render"]), 0);
     assert_exit(&repo.run(&["check"]), 0);
     let edited = promote(&repo, "staging", &bumped, None);
-    assert_eq!(edited, 8, "the versions file and seven Applications");
+    assert_eq!(
+        edited, 9,
+        "the versions file, seven Applications and the collector's ApplicationSet"
+    );
     assert!(
         repo.read("versions/staging.yaml")
             .contains("\nmimir-distributed: 5.7.1\n")

@@ -8,6 +8,7 @@ mod annotations;
 mod backends;
 mod capacity;
 mod check;
+mod collector;
 mod crds;
 mod delivery;
 mod diff_base;

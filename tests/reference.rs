@@ -238,6 +238,7 @@ const K8SGPT: Chart = Chart {
 /// The keys below which Kubernetes objects (not product config) sit: their contents are not
 /// product keys.
 const KUBERNETES_OBJECTS: &[&str] = &[
+    "podLabels",
     "envValueFrom",
     "extraEnvFrom",
     "resources",
@@ -444,6 +445,24 @@ fn the_path_check_catches_typos() {
             "mimir.structuredConfig.multitenancy_enable (product config key not in the list of documented keys)"
         ]
     );
+}
+
+/// grafana-stack.md §6.4 (alloy chart 1.11.1). `controller.podLabels` and `alloy.resources` take
+/// Kubernetes objects.
+const ALLOY: Chart = Chart {
+    values: "charts/alloy/values.yaml",
+    rendered: "alloy/values.yaml",
+    free_form: &["controller.podLabels", "alloy.resources"],
+    documented: &[],
+    product_keys: &[],
+};
+
+#[test]
+fn alloy_values_paths_exist_in_the_chart() {
+    let Some(reference) = shared_reference() else {
+        return;
+    };
+    check_chart(&reference, &ALLOY, &rendered_example(), ENVIRONMENTS);
 }
 
 /// grafana-stack.md §7 (grafana chart 12.11.1). `envValueFrom` maps variable names of our choosing

@@ -292,6 +292,36 @@ pub fn is_identifier(s: &str) -> bool {
         && !matches!(s, "true" | "false" | "null")
 }
 
+/// The block label lgtmc derives from a name such as a tenant id: every character that cannot
+/// continue an identifier becomes `_`, and `t_` goes in front when the result would still not be
+/// an identifier (it starts with a digit, or is `true`, `false` or `null`).
+/// `team-a` → `team_a`, `1st` → `t_1st`. Deterministic, but not injective (`t-1st` gives `t_1st`
+/// too), so `validate` rejects tenants whose labels collide.
+pub fn label_for(name: &str) -> String {
+    let mapped: String = name
+        .chars()
+        .map(|c| if is_ident_continue(c) { c } else { '_' })
+        .collect();
+    if is_identifier(&mapped) {
+        mapped
+    } else {
+        format!("t_{mapped}")
+    }
+}
+
+/// `text` as an RE2 regex that matches exactly it (relabel regexes are anchored): every regex
+/// metacharacter gets a backslash. Written into an Alloy string, each backslash is doubled.
+pub fn regex_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
 /// Parse, then run the semantic checks; `Ok` only if both are clean.
 pub fn validate(source: &str) -> Result<File, Vec<AlloyError>> {
     let file = parse(source)?;
@@ -345,6 +375,33 @@ mod tests {
         for bad in ["", "team-a", "1abc", "a.b", "a b", "true", "null"] {
             assert!(!is_identifier(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn labels_for_names() {
+        for (name, label) in [
+            ("platform", "platform"),
+            ("team-a", "team_a"),
+            ("a--b", "a__b"),
+            ("1st", "t_1st"),
+            ("42", "t_42"),
+            ("null", "t_null"),
+            ("true", "t_true"),
+            ("", "t_"),
+            ("a.b/c d", "a_b_c_d"),
+        ] {
+            assert_eq!(label_for(name), label, "{name}");
+            assert!(is_identifier(&label_for(name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn regexes_match_exactly_the_text() {
+        assert_eq!(regex_escape("team-a"), "team-a");
+        assert_eq!(
+            regex_escape(r"a.b*c+d?(e)|[f]{g}^$\"),
+            r"a\.b\*c\+d\?\(e\)\|\[f\]\{g\}\^\$\\"
+        );
     }
 
     #[test]

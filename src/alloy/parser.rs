@@ -555,7 +555,8 @@ impl Parser<'_> {
             }
             return None;
         }
-        let open_line = line_col(self.src, self.span().start).0;
+        // Only the error path needs the line: computing it for every block is quadratic.
+        let open = self.span().start;
         if !self.enter() {
             return None;
         }
@@ -565,6 +566,7 @@ impl Parser<'_> {
         if self.at('}') {
             self.next();
         } else {
+            let open_line = line_col(self.src, open).0;
             self.unexpected(&format!("\"}}\" to close block opened at line {open_line}"));
         }
         let (label, label_span) = label.unzip();

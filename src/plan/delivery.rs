@@ -20,6 +20,8 @@ const WAVE_BACKENDS: i32 = 0;
 const WAVE_AFTER_OPERATORS: i32 = 10;
 /// What reads the backends (Grafana, the collector) comes up after them.
 const WAVE_CONSUMERS: i32 = 10;
+/// The label on Argo CD cluster Secrets that names a cluster's environment.
+const ENVIRONMENT_LABEL: &str = "lgtmc.dev/environment";
 
 #[derive(Debug, Serialize)]
 pub struct DeliveryPlan {
@@ -75,6 +77,21 @@ pub struct ChartApp {
     pub wave: i32,
     /// The Application's file, relative to the environment directory.
     pub file: String,
+    /// The collector goes to every cluster of the environment: an ApplicationSet with a
+    /// clusters generator instead of one Application, reading its configuration from `config`.
+    pub every_cluster: Option<EveryCluster>,
+    /// Where the chart version sits in the file, for Kargo's `yaml-update`.
+    pub revision_key: String,
+}
+
+/// The clusters an ApplicationSet deploys to, and the directory it adds to the chart.
+#[derive(Clone, Debug, Serialize)]
+pub struct EveryCluster {
+    /// Argo CD cluster Secrets carrying this label and value belong to the environment.
+    pub label: String,
+    pub value: String,
+    /// A directory of this repository synced beside the chart (the collector's ConfigMap).
+    pub config: String,
 }
 
 /// A Helm chart one environment deploys: its component name, chart, release and namespace.
@@ -103,8 +120,17 @@ pub(super) fn delivery(
     } in deployed
     {
         let wave = match component {
-            "grafana" => WAVE_CONSUMERS,
+            "grafana" | "alloy" => WAVE_CONSUMERS,
             _ => WAVE_BACKENDS,
+        };
+        let every_cluster = (component == "alloy").then(|| EveryCluster {
+            label: ENVIRONMENT_LABEL.to_owned(),
+            value: env.to_owned(),
+            config: format!("{env_dir}/{component}"),
+        });
+        let revision_key = match every_cluster {
+            Some(_) => "spec.template.spec.sources.0.targetRevision",
+            None => "spec.sources.0.targetRevision",
         };
         charts.push(ChartApp {
             name: format!("{component}-{env}"),
@@ -117,6 +143,8 @@ pub(super) fn delivery(
             values: format!("{env_dir}/{component}/values.yaml"),
             wave,
             file: format!("argocd/{component}.yaml"),
+            every_cluster,
+            revision_key: revision_key.to_owned(),
         });
     }
     let backend_namespaces: BTreeSet<String> =
@@ -176,7 +204,10 @@ pub(super) fn delivery(
     for app in &charts {
         artifacts.push(Artifact {
             path: format!("{env}/{}", app.file),
-            template: "argocd/chart.yaml.j2",
+            template: match app.every_cluster {
+                Some(_) => "argocd/every-cluster.yaml.j2",
+                None => "argocd/chart.yaml.j2",
+            },
             item: Some(serde_json::Value::from(app.component.clone())),
         });
         argocd_files.push(app.file.clone());
@@ -343,7 +374,7 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
                 updates.push(FileUpdate {
                     path: format!("{}/{}", plan.delivery.env_dir, app.file),
                     keys: vec![KeyUpdate {
-                        key: "spec.sources.0.targetRevision".to_owned(),
+                        key: app.revision_key.clone(),
                         chart: app.chart.clone(),
                         repo: app.repo.clone(),
                         warehouse: app.chart.clone(),
@@ -373,7 +404,15 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
                     token_secret: sentry.token_secret.clone(),
                     version_prefix: format!("{}@", plan.platform),
                 }),
-                apps: plan.delivery.charts.clone(),
+                // An ApplicationSet's Applications are named per cluster, and the
+                // ApplicationSet itself is what the commit changes: nothing to wait for by name.
+                apps: plan
+                    .delivery
+                    .charts
+                    .iter()
+                    .filter(|app| app.every_cluster.is_none())
+                    .cloned()
+                    .collect(),
             }
         })
         .collect();

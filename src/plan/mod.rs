@@ -7,6 +7,7 @@
 
 mod apps;
 mod backends;
+mod collector;
 mod delivery;
 pub mod grafana;
 
@@ -16,6 +17,7 @@ use crate::validate::EnvironmentSpec;
 
 pub use apps::{K8sgptPlan, SentryPlan};
 pub use backends::{BUCKET_NAMES, LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
+pub use collector::{CollectorPlan, HEARTBEAT, Heartbeat, sanitize_label_name};
 pub use delivery::{DeliveryPlan, KargoPlan, kargo};
 pub use grafana::GrafanaPlan;
 
@@ -51,6 +53,7 @@ pub struct EnvironmentPlan {
     pub capacity: crate::capacity::CapacityPlan,
     /// The bar chart of the capacity plan (`capacity.svg`).
     pub capacity_chart: crate::capacity::Chart,
+    pub collector: CollectorPlan,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
 }
@@ -190,6 +193,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         .as_ref()
         .map(|errors| apps::sentry(platform, errors, &environment.name));
     let k8sgpt = apps::k8sgpt(platform);
+    let collector = collector::collector(platform, &mimir, &loki, &tempo, &pyroscope);
     let mut buckets: Vec<BucketPlan> = [
         &mimir.blocks_bucket,
         &mimir.ruler_bucket,
@@ -266,7 +270,24 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
             namespace: pyroscope.namespace.clone(),
         },
     ];
+    for (file, template) in [
+        ("alloy/values.yaml", "alloy/values.yaml.j2"),
+        ("alloy/config.alloy", "alloy/config.alloy.j2"),
+        ("alloy/kustomization.yaml", "alloy/kustomization.yaml.j2"),
+    ] {
+        artifacts.push(Artifact {
+            path: format!("{env}/{file}"),
+            template,
+            item: None,
+        });
+    }
     let mut deployed = deployed;
+    deployed.push(delivery::Deployed {
+        component: "alloy",
+        chart: crate::charts::ALLOY,
+        release: collector.release.to_owned(),
+        namespace: collector.namespace.clone(),
+    });
     deployed.push(delivery::Deployed {
         component: "grafana",
         chart: crate::charts::GRAFANA,
@@ -346,6 +367,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         grafana,
         capacity: environment.capacity.clone(),
         capacity_chart,
+        collector,
         artifacts,
     }
 }

@@ -1,0 +1,345 @@
+//! The collector's plan: Grafana Alloy as a DaemonSet, one pod per node, collecting the signals
+//! of the pods on its node and sending each to its tenant.
+//!
+//! A pod's tenant is the value of the spec's tenancy label when it names a declared tenant, and
+//! the default tenant otherwise (no label, or a value that is no tenant). Logs pick their tenant
+//! per entry; metrics, traces and profiles have one pipeline per tenant, because Alloy's writers
+//! send one fixed `X-Scope-OrgID` per endpoint. The collector's own heartbeat and the node
+//! metrics (kubelet, cAdvisor) go to the platform tenant.
+//!
+//! Everything a template needs that takes a decision (labels, regexes, OTTL conditions, ports) is
+//! computed here, so the template only lays it out and the decisions are unit-tested.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{LokiPlan, MimirPlan, PyroscopePlan, ResourcesPlan, TempoPlan, resources};
+use crate::alloy::{label_for, regex_escape};
+use crate::model::Platform;
+
+/// The longest a scrape may take, or the scrape interval when that is shorter: Alloy refuses a
+/// scrape timeout longer than the interval.
+const SCRAPE_TIMEOUT_SECONDS: u64 = 10;
+
+/// The receivers' ports: name (also the Service port's name, at most 15 characters), number and
+/// protocol.
+const OTLP_PORTS: &[(&str, u16, &str)] = &[("otlp-grpc", 4317, "TCP"), ("otlp-http", 4318, "TCP")];
+const JAEGER_PORTS: &[(&str, u16, &str)] = &[
+    ("jaeger-grpc", 14250, "TCP"),
+    ("jaeger-http", 14268, "TCP"),
+    ("jaeger-compact", 6831, "UDP"),
+];
+const ZIPKIN_PORTS: &[(&str, u16, &str)] = &[("zipkin", 9411, "TCP")];
+
+/// The pprof profile types a pod can opt in to with `profiles.grafana.com/<type>.scrape`, and the
+/// `pyroscope.scrape` block that collects each: the five Alloy enables by default.
+const PROFILE_TYPES: &[(&str, &str)] = &[
+    ("block", "block"),
+    ("cpu", "process_cpu"),
+    ("goroutine", "goroutine"),
+    ("memory", "memory"),
+    ("mutex", "mutex"),
+];
+
+#[derive(Debug, Serialize)]
+pub struct CollectorPlan {
+    pub release: &'static str,
+    pub namespace: String,
+    /// The ConfigMap that holds `config.alloy` under `config_key`; kustomize generates it from the
+    /// rendered file, and the chart mounts it instead of creating its own.
+    pub config_map: &'static str,
+    pub config_key: &'static str,
+    /// Go durations (`30s`), which is what Alloy reads.
+    pub scrape_interval: String,
+    pub scrape_timeout: String,
+    pub resources: Option<ResourcesPlan>,
+    /// The pod label that names a workload's tenant, as written on pods.
+    pub tenant_label: String,
+    /// The same label as Kubernetes discovery presents it (`__meta_kubernetes_pod_label_…`).
+    pub tenant_meta_label: String,
+    /// The resource attribute the trace pipeline copies the label into.
+    pub tenant_attribute: String,
+    /// An RE2 regex matching exactly the declared tenant ids.
+    pub tenants_regex: String,
+    pub default_tenant: String,
+    /// The tenant of the collector's heartbeat, its own logs and the node metrics.
+    pub platform_tenant: String,
+    /// The heartbeat series, a contract with the alerts on it.
+    pub heartbeat: Heartbeat,
+    /// `platform_tenant`'s label: the pipelines those signals join.
+    pub platform_label: String,
+    /// One entry per tenant, sorted by id: the per-tenant pipelines.
+    pub tenants: Vec<CollectorTenant>,
+    /// The `prometheus.io/*` annotations by which a pod opts in to metrics scraping.
+    pub metrics_annotations: Annotations,
+    /// The `profiles.grafana.com/<type>.*` annotations, per profile type.
+    pub profile_types: Vec<ProfileType>,
+    pub jaeger: bool,
+    pub zipkin: bool,
+    /// Every port a receiver listens on, in a fixed order (for the chart's Service).
+    pub ports: Vec<PortPlan>,
+    /// The same ports by name (for the receivers in config.alloy).
+    pub receivers: BTreeMap<String, PortPlan>,
+    /// Where each signal goes.
+    pub mimir_push: String,
+    pub loki_push: String,
+    pub tempo_otlp: String,
+    pub pyroscope_url: String,
+}
+
+/// The collector's heartbeat: `alloy_build_info{job="lgtmc/collector", node="<node>"}` from
+/// `prometheus.exporter.self`, written to the platform tenant. An alert on its absence names
+/// the node whose collector stopped reporting.
+#[derive(Debug, Serialize)]
+pub struct Heartbeat {
+    pub metric: &'static str,
+    pub job: &'static str,
+    /// The label holding the Kubernetes node name.
+    pub node_label: &'static str,
+}
+
+/// The heartbeat every collector sends.
+pub const HEARTBEAT: Heartbeat = Heartbeat {
+    metric: "alloy_build_info",
+    job: "lgtmc/collector",
+    node_label: "node",
+};
+
+/// One tenant's pipelines.
+#[derive(Debug, Serialize)]
+pub struct CollectorTenant {
+    /// The tenant id: the exact `X-Scope-OrgID` value.
+    pub id: String,
+    /// The Alloy label of its components (`team-a` → `team_a`, `1st` → `t_1st`).
+    pub label: String,
+    pub default: bool,
+    /// An RE2 regex matching exactly the id.
+    pub regex: String,
+    /// OTTL conditions (on resource attributes) under which this tenant's trace pipeline drops a
+    /// span: every span whose tenant is not this one.
+    pub trace_drop_conditions: Vec<String>,
+}
+
+/// The meta labels of a set of pod annotations (`prometheus.io/port` →
+/// `__meta_kubernetes_pod_annotation_prometheus_io_port`).
+#[derive(Debug, Serialize)]
+pub struct Annotations {
+    /// Names the annotations, for comments: `prometheus.io/*`.
+    pub pattern: String,
+    pub scrape: String,
+    pub port: String,
+    pub port_name: String,
+    pub path: String,
+    pub scheme: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProfileType {
+    /// The type's name in the annotations (`cpu`).
+    pub name: &'static str,
+    /// Its `profile.<block>` in `pyroscope.scrape` (`process_cpu`).
+    pub block: &'static str,
+    pub annotations: Annotations,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PortPlan {
+    pub name: &'static str,
+    pub port: u16,
+    pub protocol: &'static str,
+    /// Where the receiver listens: `0.0.0.0:<port>`.
+    pub endpoint: String,
+}
+
+pub(super) fn collector(
+    platform: &Platform,
+    mimir: &MimirPlan,
+    loki: &LokiPlan,
+    tempo: &TempoPlan,
+    pyroscope: &PyroscopePlan,
+) -> CollectorPlan {
+    let spec = &platform.collector;
+    let default = platform.tenancy.default.clone();
+    // The same rule as `TenancyPlan::platform` (a test keeps them equal).
+    let platform_tenant = platform
+        .tenancy
+        .platform_tenant
+        .clone()
+        .unwrap_or_else(|| default.clone());
+    let label = platform.tenancy.label.clone();
+    let tenant_attribute = format!("k8s.pod.label.{label}");
+    let ids: Vec<&String> = platform.tenants.keys().collect();
+    let tenants = ids
+        .iter()
+        .map(|id| CollectorTenant {
+            id: (*id).clone(),
+            label: label_for(id),
+            default: **id == default,
+            regex: regex_escape(id),
+            trace_drop_conditions: trace_drop_conditions(&tenant_attribute, id, &default, &ids),
+        })
+        .collect();
+    let interval = spec.scrape_interval.seconds().unwrap_or(0).max(1);
+    let jaeger = platform.traces.jaeger.then_some(JAEGER_PORTS);
+    let zipkin = platform.traces.zipkin.then_some(ZIPKIN_PORTS);
+    let ports: Vec<PortPlan> = [Some(OTLP_PORTS), jaeger, zipkin]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|&(name, port, protocol)| PortPlan {
+            name,
+            port,
+            protocol,
+            endpoint: format!("0.0.0.0:{port}"),
+        })
+        .collect();
+    CollectorPlan {
+        release: "alloy",
+        namespace: spec.namespace.clone(),
+        config_map: "alloy-config",
+        config_key: "config.alloy",
+        scrape_interval: format!("{interval}s"),
+        scrape_timeout: format!("{}s", interval.min(SCRAPE_TIMEOUT_SECONDS)),
+        resources: resources(&spec.resources),
+        tenant_meta_label: format!(
+            "__meta_kubernetes_pod_label_{}",
+            sanitize_label_name(&label)
+        ),
+        tenant_label: label,
+        tenant_attribute,
+        tenants_regex: ids
+            .iter()
+            .map(|id| regex_escape(id))
+            .collect::<Vec<_>>()
+            .join("|"),
+        platform_label: label_for(&platform_tenant),
+        platform_tenant,
+        heartbeat: HEARTBEAT,
+        default_tenant: default,
+        tenants,
+        metrics_annotations: annotations("prometheus.io/"),
+        profile_types: PROFILE_TYPES
+            .iter()
+            .map(|&(name, block)| ProfileType {
+                name,
+                block,
+                annotations: annotations(&format!("profiles.grafana.com/{name}.")),
+            })
+            .collect(),
+        jaeger: platform.traces.jaeger,
+        zipkin: platform.traces.zipkin,
+        receivers: ports
+            .iter()
+            .map(|p| (p.name.to_owned(), p.clone()))
+            .collect(),
+        ports,
+        mimir_push: format!("{}/api/v1/push", mimir.url),
+        loki_push: format!("{}/loki/api/v1/push", loki.url),
+        tempo_otlp: tempo.otlp_grpc.clone(),
+        pyroscope_url: pyroscope.url.clone(),
+    }
+}
+
+fn annotations(prefix: &str) -> Annotations {
+    let meta = |suffix: &str| {
+        format!(
+            "__meta_kubernetes_pod_annotation_{}",
+            sanitize_label_name(&format!("{prefix}{suffix}"))
+        )
+    };
+    Annotations {
+        pattern: format!("{prefix}*"),
+        scrape: meta("scrape"),
+        port: meta("port"),
+        port_name: meta("port_name"),
+        path: meta("path"),
+        scheme: meta("scheme"),
+    }
+}
+
+/// The conditions under which tenant `id`'s trace pipeline drops a span. A span's tenant is the
+/// resource attribute `attribute` (the pod's label). A tenant other than the default keeps only
+/// its own spans; the default keeps every span that no other declared tenant claims: no label,
+/// or a value that is no tenant. OTTL compares a missing attribute as `nil`, unequal to any
+/// string. With no other tenant, the default keeps everything (`false` never matches).
+fn trace_drop_conditions(attribute: &str, id: &str, default: &str, ids: &[&String]) -> Vec<String> {
+    let attribute = format!("attributes[{}]", ottl_string(attribute));
+    if id != default {
+        return vec![format!("{attribute} != {}", ottl_string(id))];
+    }
+    let others: Vec<String> = ids
+        .iter()
+        .filter(|other| other.as_str() != default)
+        .map(|other| format!("{attribute} == {}", ottl_string(other)))
+        .collect();
+    if others.is_empty() {
+        vec!["false".to_owned()]
+    } else {
+        others
+    }
+}
+
+/// An OTTL string literal.
+fn ottl_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A Kubernetes label or annotation name as Prometheus discovery writes it into a label name:
+/// every character outside `[a-zA-Z0-9_]` becomes `_`.
+pub fn sanitize_label_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_names_are_sanitised_like_prometheus() {
+        assert_eq!(
+            sanitize_label_name("platform.example.com/tenant"),
+            "platform_example_com_tenant"
+        );
+        assert_eq!(sanitize_label_name("app_x-Y9"), "app_x_Y9");
+        assert_eq!(sanitize_label_name("é"), "_");
+    }
+
+    #[test]
+    fn annotation_meta_labels() {
+        let a = annotations("profiles.grafana.com/cpu.");
+        assert_eq!(
+            a.scrape,
+            "__meta_kubernetes_pod_annotation_profiles_grafana_com_cpu_scrape"
+        );
+        assert_eq!(
+            a.port_name,
+            "__meta_kubernetes_pod_annotation_profiles_grafana_com_cpu_port_name"
+        );
+        assert_eq!(
+            annotations("prometheus.io/").path,
+            "__meta_kubernetes_pod_annotation_prometheus_io_path"
+        );
+    }
+
+    #[test]
+    fn trace_conditions_split_spans_between_tenants() {
+        let (a, b, p) = ("a".to_owned(), "b-1".to_owned(), "p".to_owned());
+        let ids = [&a, &b, &p];
+        assert_eq!(
+            trace_drop_conditions("k8s.pod.label.x/t", "b-1", "p", &ids),
+            [r#"attributes["k8s.pod.label.x/t"] != "b-1""#]
+        );
+        assert_eq!(
+            trace_drop_conditions("k8s.pod.label.x/t", "p", "p", &ids),
+            [
+                r#"attributes["k8s.pod.label.x/t"] == "a""#,
+                r#"attributes["k8s.pod.label.x/t"] == "b-1""#
+            ]
+        );
+        assert_eq!(trace_drop_conditions("t", "p", "p", &[&p]), ["false"]);
+        assert_eq!(ottl_string(r#"a"b\c"#), r#""a\"b\\c""#);
+    }
+}
