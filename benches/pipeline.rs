@@ -36,10 +36,22 @@ fn large_spec(dir: &Path, tenants: usize) {
     text.push_str("}\n");
     std::fs::write(dir.join("platform.kdl"), text).expect("write spec");
     std::fs::create_dir_all(dir.join("environments")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("versions")).expect("mkdir");
     for env in ["dev", "staging", "prod"] {
-        let overlay = format!("environment \"{env}\" {{\n    metrics replicas=3\n}}\n");
+        let overlay = format!(
+            "environment \"{env}\" {{\n    cluster \"https://{env}.k8s.example.com\"\n    metrics replicas=3\n}}\n"
+        );
         std::fs::write(dir.join(format!("environments/{env}.kdl")), overlay)
             .expect("write overlay");
+        // The example's chart versions, without the charts this spec does not deploy.
+        let versions: String =
+            std::fs::read_to_string(example_dir().join(format!("versions/{env}.yaml")))
+                .expect("the example's versions")
+                .lines()
+                .filter(|line| !line.starts_with("sentry") && !line.starts_with("k8sgpt"))
+                .map(|line| format!("{line}\n"))
+                .collect();
+        std::fs::write(dir.join(format!("versions/{env}.yaml")), versions).expect("write versions");
     }
 }
 

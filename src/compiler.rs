@@ -117,7 +117,6 @@ pub fn compile_checked(
     let all_sources: Vec<String> = spec.files.iter().map(|file| file.name.clone()).collect();
     let env = render::environment(templates_dir)?;
     let mut rendered = render::render(&env, &plans, &kargo, &kargo_artifacts, &all_sources)?;
-    verify::verify(&rendered).map_err(Error::Verify)?;
     let directories: Vec<verify::EnvironmentDir> = plans
         .iter()
         .map(|plan| verify::EnvironmentDir {
@@ -125,8 +124,23 @@ pub fn compile_checked(
             repo_dir: plan.delivery.env_dir.clone(),
         })
         .collect();
-    verify::cross_check(&rendered, &directories).map_err(Error::References)?;
-    isolation::check(&plans, &rendered).map_err(Error::Isolation)?;
+    // The three checks only read the rendered files: they run side by side (the pre-commit hook
+    // runs this on every commit). A file that does not parse is reported first, since the other
+    // checks skip what they cannot parse.
+    let (parsed, references, isolated) = std::thread::scope(|scope| {
+        let references = scope.spawn(|| verify::cross_check(&rendered, &directories));
+        let isolated = scope.spawn(|| isolation::check(&plans, &rendered));
+        let parsed = verify::verify(&rendered);
+        (parsed, references.join(), isolated.join())
+    });
+    parsed.map_err(Error::Verify)?;
+    // A check that panicked is a bug; let it surface as the panic it was.
+    references
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .map_err(Error::References)?;
+    isolated
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .map_err(Error::Isolation)?;
     let mut custom_resources = None;
     if let Some(crds) = crds {
         let labelled: Vec<(String, &str)> = rendered
