@@ -239,8 +239,10 @@ pub fn cross_check(
     let mut errors = Vec::new();
     let documents = |path: &str| -> Vec<serde_norway::Value> {
         rendered.files.get(path).map_or_else(Vec::new, |text| {
+            // Stop at the first document that does not parse: after an error the stream keeps
+            // yielding it, and `verify` reports the file.
             serde_norway::Deserializer::from_str(text)
-                .filter_map(|document| serde_norway::Value::deserialize(document).ok())
+                .map_while(|document| serde_norway::Value::deserialize(document).ok())
                 .collect()
         })
     };
