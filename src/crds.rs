@@ -1052,46 +1052,9 @@ fn parse_stream(text: &str) -> Result<Vec<Value>, String> {
     for document in serde_norway::Deserializer::from_str(text) {
         let mut value = serde_norway::Value::deserialize(document).map_err(|e| e.to_string())?;
         value.apply_merge().map_err(|e| e.to_string())?;
-        documents.push(to_json(value));
+        documents.push(crate::summary::yaml_to_json(value));
     }
     Ok(documents)
-}
-
-fn to_json(value: serde_norway::Value) -> Value {
-    use serde_norway::Value as Yaml;
-    match value {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(flag) => Value::Bool(flag),
-        Yaml::Number(number) => {
-            if let Some(int) = number.as_i64() {
-                Value::from(int)
-            } else if let Some(uint) = number.as_u64() {
-                Value::from(uint)
-            } else {
-                number
-                    .as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or_else(|| Value::String(number.to_string()), Value::Number)
-            }
-        }
-        Yaml::String(text) => Value::String(text),
-        Yaml::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
-        Yaml::Mapping(mapping) => Value::Object(
-            mapping
-                .into_iter()
-                .map(|(key, value)| (key_text(key), to_json(value)))
-                .collect(),
-        ),
-        Yaml::Tagged(tagged) => to_json(tagged.value),
-    }
-}
-
-fn key_text(key: serde_norway::Value) -> String {
-    match to_json(key) {
-        Value::String(text) => text,
-        Value::Null => "null".to_owned(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
