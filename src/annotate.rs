@@ -68,35 +68,16 @@ pub fn drift(drift: &Drift, out_label: &str, spec_dir: &Path) -> String {
             &message,
         );
     }
-    for file in &drift.missing {
+    let missing = drift.missing.iter().map(|file| {
+        (file, "lgtmc: file missing", "the spec renders {path}, which is not committed. Run `lgtmc render` and commit the result.")
+    });
+    let extra = drift.extra.iter().map(|file| {
+        (file, "lgtmc: stale file", "lgtmc generated {path}, and the spec no longer renders it. Run `lgtmc render` to remove it and commit the result.")
+    });
+    for (file, title, message) in missing.chain(extra) {
         let path = join(out_label, &file.path);
-        let message = format!(
-            "the spec renders {path}, which is not committed. Run `lgtmc render` and commit the result."
-        );
-        push(
-            &mut out,
-            "error",
-            &path,
-            None,
-            None,
-            "lgtmc: file missing",
-            &message,
-        );
-    }
-    for file in &drift.extra {
-        let path = join(out_label, &file.path);
-        let message = format!(
-            "lgtmc generated {path}, and the spec no longer renders it. Run `lgtmc render` to remove it and commit the result."
-        );
-        push(
-            &mut out,
-            "error",
-            &path,
-            None,
-            None,
-            "lgtmc: stale file",
-            &message,
-        );
+        let message = message.replace("{path}", &path);
+        push(&mut out, "error", &path, None, None, title, &message);
     }
     if !tenants.is_empty() {
         let lines = tenant_lines(spec_dir, tenants.keys().map(|(env, _)| env.as_str()));
