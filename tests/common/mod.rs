@@ -132,12 +132,19 @@ pub(crate) fn shared_reference() -> Option<PathBuf> {
             path.display()
         );
     } else {
-        eprintln!(
-            "SKIPPED: {} is absent (it exists in CI and the developers' workspace); this test checks rendered values against upstream chart files and did not run",
+        skipped(&format!(
+            "{} is absent (it exists in CI and the developers' workspace); this test checks rendered values against upstream files and did not run",
             path.display()
-        );
+        ));
         None
     }
+}
+
+/// Says that a test skipped, on the real stderr: the test harness captures `eprintln!` of a
+/// passing test, and a skip must be seen.
+pub(crate) fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
 }
 
 /// An external tool the tests need (`kubectl`), found on PATH. CI installs them and sets
@@ -156,9 +163,9 @@ pub(crate) fn tool(name: &str) -> Option<PathBuf> {
             )
         }
         None => {
-            eprintln!(
-                "SKIPPED: `{name}` is not on PATH; this test runs it for real and did not run"
-            );
+            skipped(&format!(
+                "`{name}` is not on PATH; this test runs it for real and did not run"
+            ));
             None
         }
     }
