@@ -595,25 +595,23 @@ pub fn format_bytes(bytes: u64) -> String {
 
 /// A number in hundredths, without trailing zeros: 1000050 → `10000.5`.
 fn format_hundredths(hundredths: u128) -> String {
-    let whole = hundredths / 100;
-    let fraction = hundredths % 100;
-    if fraction == 0 {
-        whole.to_string()
-    } else {
-        format!("{whole}.{fraction:02}")
-            .trim_end_matches('0')
-            .to_owned()
-    }
+    format_fixed(hundredths, 2)
 }
 
 /// A number in millionths, without trailing zeros: 150000 → `0.15`, 2000000 → `2`.
 pub fn format_micros(micros: u64) -> String {
-    let whole = micros / 1_000_000;
-    let fraction = micros % 1_000_000;
+    format_fixed(u128::from(micros), 6)
+}
+
+/// A fixed-point number with `decimals` decimal places, without trailing zeros.
+fn format_fixed(value: u128, decimals: u32) -> String {
+    let scale = 10u128.pow(decimals);
+    let (whole, fraction) = (value / scale, value % scale);
     if fraction == 0 {
         whole.to_string()
     } else {
-        format!("{whole}.{fraction:06}")
+        let width = decimals as usize;
+        format!("{whole}.{fraction:0width$}")
             .trim_end_matches('0')
             .to_owned()
     }

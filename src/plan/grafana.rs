@@ -751,7 +751,43 @@ fn ingestion(
     let discarded = |metric: &str, label: &str| {
         format!("sum by (reason) (rate({metric}{{{label}=\"{id}\"}}[$__rate_interval]))")
     };
-    let panels = vec![
+    // The byte-counted signals, side by side: title, the distributor's received-bytes counter,
+    // the tenant's limit.
+    let byte_signals = [
+        (
+            "Logs",
+            "loki_distributor_bytes_received_total",
+            tenant.logs.ingestion_rate_bytes,
+        ),
+        (
+            "Traces",
+            "tempo_distributor_bytes_received_total",
+            tenant.traces.ingestion_rate_bytes,
+        ),
+        (
+            "Profiles",
+            "pyroscope_distributor_received_decompressed_bytes_sum",
+            tenant.profiles.ingestion_rate_bytes,
+        ),
+    ];
+    let byte_panels =
+        byte_signals
+            .iter()
+            .zip([0, 8, 16])
+            .map(|(&(signal, metric, limit_bytes), x)| {
+                prometheus_panel(
+                    "timeseries",
+                    &format!("{signal}: bytes per second"),
+                    ds,
+                    &[
+                        query(rate(metric, "tenant"), "received"),
+                        query(limit(limit_bytes), "limit"),
+                    ],
+                    "Bps",
+                    grid(x, 8, 8, 8),
+                )
+            });
+    let mut panels = vec![
         prometheus_panel(
             "timeseries",
             "Metrics: samples per second",
@@ -779,51 +815,6 @@ fn ingestion(
         ),
         prometheus_panel(
             "timeseries",
-            "Logs: bytes per second",
-            ds,
-            &[
-                query(
-                    rate("loki_distributor_bytes_received_total", "tenant"),
-                    "received",
-                ),
-                query(limit(tenant.logs.ingestion_rate_bytes), "limit"),
-            ],
-            "Bps",
-            grid(0, 8, 8, 8),
-        ),
-        prometheus_panel(
-            "timeseries",
-            "Traces: bytes per second",
-            ds,
-            &[
-                query(
-                    rate("tempo_distributor_bytes_received_total", "tenant"),
-                    "received",
-                ),
-                query(limit(tenant.traces.ingestion_rate_bytes), "limit"),
-            ],
-            "Bps",
-            grid(8, 8, 8, 8),
-        ),
-        prometheus_panel(
-            "timeseries",
-            "Profiles: bytes per second",
-            ds,
-            &[
-                query(
-                    rate(
-                        "pyroscope_distributor_received_decompressed_bytes_sum",
-                        "tenant",
-                    ),
-                    "received",
-                ),
-                query(limit(tenant.profiles.ingestion_rate_bytes), "limit"),
-            ],
-            "Bps",
-            grid(16, 8, 8, 8),
-        ),
-        prometheus_panel(
-            "timeseries",
             "Rejected writes by reason (alerts *WritesRejected)",
             ds,
             &[
@@ -848,6 +839,8 @@ fn ingestion(
             grid(0, 16, 24, 8),
         ),
     ];
+    // After the two metrics panels, in reading order.
+    panels.splice(2..2, byte_panels);
     let uid = format!("ingestion-{id}");
     let title = format!("Ingestion against limits: {id}");
     let body = dashboard(&uid, &title, &["lgtmc", "limits", id], panels);
