@@ -52,11 +52,15 @@ fn collect_keys(schema: &serde_json::Value, keys: &mut std::collections::BTreeSe
     }
 }
 
-/// Every KDL example in SPEC.md and README.md parses as KDL 2.
+/// Every KDL example in SPEC.md, README.md and docs/*.md parses as KDL 2.
 #[test]
 fn documented_examples_are_kdl() {
-    for doc in ["SPEC.md", "README.md"] {
-        let text = read(&repo_root().join(doc));
+    let mut docs = vec![repo_root().join("SPEC.md"), repo_root().join("README.md")];
+    let pages = std::fs::read_dir(repo_root().join("docs")).expect("docs/");
+    docs.extend(pages.map(|entry| entry.expect("a docs/ entry").path()));
+    for path in docs.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
+        let text = read(path);
+        let doc = path.display();
         for (index, block) in text.split("```kdl\n").skip(1).enumerate() {
             let block = block.split("```").next().unwrap_or_default();
             if let Err(error) = block.parse::<kdl::KdlDocument>() {
