@@ -29,15 +29,12 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "lgtmc", version, after_help = EXIT_CODES, rename_all = "kebab-case")]
 struct Cli {
-    /// Directory holding platform.kdl and environments/.
-    #[arg(
-        short = 'C',
-        long,
-        global = true,
-        default_value = ".",
-        env = "LGTMC_SPEC_DIR"
-    )]
-    spec: PathBuf,
+    /// Run as if started in DIR, the directory holding platform.kdl: other relative paths
+    /// (--out, --templates, --crds, init's DIR, man's --dir) are read from DIR too. Also
+    /// LGTMC_SPEC_DIR (an empty value is unset). Default: the nearest directory holding
+    /// platform.kdl, from the working directory up to the root of its git repository.
+    #[arg(short = 'C', long, global = true, value_name = "DIR")]
+    spec: Option<PathBuf>,
     /// When to colour diffs and diagnostics (NO_COLOR is respected by `auto`).
     #[arg(long, global = true, value_enum, default_value_t = ColourChoice::Auto)]
     color: ColourChoice,
@@ -68,12 +65,10 @@ enum Command {
     /// Check the spec only: syntax, schema and semantics. With --crds, also render in memory and
     /// check every custom resource against its CRD. Writes nothing.
     Validate(ValidateArgs),
-    /// Create a starter GitOps repository (the example platform) in DIR and render it.
-    Init {
-        /// Where to create it.
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-    },
+    /// Create a starter GitOps repository in DIR: the example platform, rendered, a git
+    /// repository, a .gitignore, a pre-commit hook running `lgtmc check` and a CI workflow calling
+    /// lgtmc's reusable render-and-diff workflow.
+    Init(InitArgs),
     /// Print the JSON Schema of the spec.
     Schema,
     /// Print a shell completion script: `lgtmc completions bash > /etc/bash_completion.d/lgtmc`.
@@ -81,15 +76,30 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `lgtmc man | man -l -`; `lgtmc man render` for one command.
+    /// Print the man page (roff): `lgtmc man | man -l -`; `lgtmc man render` for one command;
+    /// `lgtmc man --dir DIR` writes lgtmc.1 and one lgtmc-COMMAND.1 per command into DIR.
     Man {
         /// A command, for its own page.
         command: Option<String>,
+        /// Write every page into DIR instead of printing one.
+        #[arg(long, value_name = "DIR", conflicts_with = "command")]
+        dir: Option<PathBuf>,
     },
     /// Print the capacity plan: the storage each environment, tenant and backend needs at steady
     /// state, against the raw Ceph capacity the spec declares. Writes nothing. Exit 2 when an
     /// environment is over a budget it enforces (after printing the plan).
     Plan(PlanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// Where to create it (created if missing).
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Where lgtmc is hosted (a git URL), for the CI workflow: it builds lgtmc from there and
+    /// calls its reusable workflow. Default: the placeholder https://github.com/OWNER/lgtmc.
+    #[arg(long, value_name = "URL")]
+    lgtmc_git: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -179,7 +189,7 @@ struct ValidateArgs {
 
 /// Runs lgtmc with these arguments; returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let mut cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -188,7 +198,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let colour = colour(cli.color, std::io::stderr().is_terminal());
     let stdout_colour = self::colour(cli.color, std::io::stdout().is_terminal());
-    match execute(&cli, stdout_colour) {
+    let spec_dir = resolve_paths(&mut cli);
+    match execute(&cli, &spec_dir, stdout_colour) {
         Ok(code) => code,
         Err(error) => {
             report(&error, colour);
@@ -197,8 +208,73 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     }
 }
 
-fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
-    let spec_dir = cli.spec.as_path();
+/// The spec directory: `-C DIR`, else a non-empty `LGTMC_SPEC_DIR`, else the nearest directory
+/// with a `platform.kdl` from the working directory up to its git root (as git and cargo search).
+/// With an explicit directory, the other relative paths of the command line are rewritten to be
+/// read from it, as if lgtmc had been started there; a spec found by searching leaves them
+/// relative to the working directory, where the user typed them.
+fn resolve_paths(cli: &mut Cli) -> PathBuf {
+    let explicit = cli.spec.clone().or_else(|| {
+        std::env::var_os("LGTMC_SPEC_DIR")
+            .filter(|value| !value.is_empty())
+            .map(PathBuf::from)
+    });
+    let Some(base) = explicit else {
+        return search_spec_dir();
+    };
+    let at = |path: &mut PathBuf| {
+        if path.is_relative() {
+            *path = base.join(&*path);
+        }
+    };
+    let at_option = |path: &mut Option<PathBuf>| path.iter_mut().for_each(at);
+    match &mut cli.command {
+        Command::Render(tree)
+        | Command::Check(CheckArgs { tree, .. })
+        | Command::Diff(DiffArgs { tree, .. }) => {
+            at_option(&mut tree.out);
+            at_option(&mut tree.templates);
+            at_option(&mut tree.crds);
+        }
+        Command::Validate(args) => {
+            at_option(&mut args.crds);
+            at_option(&mut args.templates);
+        }
+        Command::Plan(args) => at_option(&mut args.templates),
+        Command::Init(args) => at(&mut args.dir),
+        Command::Man { dir, .. } => at_option(dir),
+        Command::Schema | Command::Completions { .. } => {}
+    }
+    base
+}
+
+/// The nearest of the working directory and its ancestors that holds `platform.kdl`, as a relative
+/// path (`.`, `..`, `../..`) so that messages name files as the user would; the search stops at a
+/// git root. Nothing found: `.`, where the missing spec is then reported.
+fn search_spec_dir() -> PathBuf {
+    let Ok(cwd) = std::env::current_dir() else {
+        return PathBuf::from(".");
+    };
+    let mut relative = PathBuf::from(".");
+    for (depth, dir) in cwd.ancestors().enumerate() {
+        if depth > 0 {
+            relative = if depth == 1 {
+                PathBuf::from("..")
+            } else {
+                relative.join("..")
+            };
+        }
+        if dir.join(crate::load::PLATFORM_FILE).is_file() {
+            return relative;
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    PathBuf::from(".")
+}
+
+fn execute(cli: &Cli, spec_dir: &Path, colour: Colour) -> Result<i32, Error> {
     match &cli.command {
         Command::Render(args) => {
             let (compilation, out_dir, selected) = compile(spec_dir, args, cli.color)?;
@@ -216,7 +292,9 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             ));
             Ok(EXIT_OK)
         }
-        Command::Diff(diff) if diff.base.is_some() || diff.format != DiffFormat::Text => {
+        Command::Diff(diff)
+            if diff.base.is_some() || diff.format != DiffFormat::Text || diff.summary_only =>
+        {
             diff_report(spec_dir, diff, colour, cli.color)
         }
         Command::Check(CheckArgs { tree: args, .. })
@@ -296,13 +374,10 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             }
             Ok(EXIT_OK)
         }
-        Command::Init { dir } => {
-            let written = init::init(dir)?;
-            print_out(&format!(
-                "created a starter platform in {} ({} files); next: edit platform.kdl, then `lgtmc render`\n",
-                dir.display(),
-                written
-            ));
+        Command::Init(args) => {
+            let made = init::init(&args.dir, args.lgtmc_git.as_deref())?;
+            warn(&made.warnings, cli.color);
+            print_out(&init_summary(&args.dir, &made));
             Ok(EXIT_OK)
         }
         Command::Schema => {
@@ -313,12 +388,55 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             print_out(&manual::completions(*shell, Cli::command()));
             Ok(EXIT_OK)
         }
-        Command::Man { command } => {
+        Command::Man { command, dir: None } => {
             print_out(&manual::man_page(Cli::command(), command.as_deref())?);
             Ok(EXIT_OK)
         }
-        Command::Plan(args) => capacity_plan(cli, args),
+        Command::Man {
+            dir: Some(dir),
+            command: _,
+        } => {
+            let pages = manual::write_pages(Cli::command(), dir)?;
+            print_out(&format!(
+                "wrote {} man pages into {}: {}\n",
+                pages.len(),
+                dir.display(),
+                pages.join(", ")
+            ));
+            Ok(EXIT_OK)
+        }
+        Command::Plan(args) => capacity_plan(cli, spec_dir, args),
     }
+}
+
+/// What `init` made and what to do next, as a list of commands to copy.
+fn init_summary(dir: &Path, made: &init::Initialised) -> String {
+    let mut text = format!(
+        "created a GitOps repository in {}: {}; rendered {} files into out/\n",
+        dir.display(),
+        made.written.join(", "),
+        made.rendered
+    );
+    if !made.kept.is_empty() {
+        text += &format!("kept the existing {}\n", made.kept.join(", "));
+    }
+    text += match made.git {
+        init::Git::Created => "initialised a git repository (branch main)\n",
+        init::Git::Existing => "it is inside a git repository already: no `git init`\n",
+        init::Git::Missing => "git is not installed: install it, then run `git init -b main`\n",
+    };
+    text += "\nnext:\n";
+    if dir != Path::new(".") {
+        text += &format!("  cd {}\n", dir.display());
+    }
+    if !made.warnings.is_empty() {
+        text += "  # replace the placeholders above, first the `gitops repo` URL, then:\n";
+    }
+    text += "  lgtmc render                # after every edit of platform.kdl, environments/ or versions/\n";
+    text += "  pre-commit install          # the hook runs `lgtmc check` before each commit (pip install pre-commit)\n";
+    text += "  git add --all && git commit -m \"platform: first render\"\n";
+    text += "  # push to GitHub: .github/workflows/lgtmc.yml checks out/ and comments the diff on pull requests\n";
+    text
 }
 
 /// `diff --base REV`, or `diff --format markdown|json` against out/: see `report`.
@@ -370,9 +488,9 @@ fn diff_report(
 }
 
 /// `lgtmc plan`: the plan of the selected environments, then any budget warnings and errors.
-fn capacity_plan(cli: &Cli, args: &PlanArgs) -> Result<i32, Error> {
+fn capacity_plan(cli: &Cli, spec_dir: &Path, args: &PlanArgs) -> Result<i32, Error> {
     let markdown = matches!(args.format, PlanFormat::Markdown);
-    let report = compiler::capacity(&cli.spec, args.templates.as_deref(), markdown)?;
+    let report = compiler::capacity(spec_dir, args.templates.as_deref(), markdown)?;
     let names: Vec<String> = report.plans.iter().map(|p| p.environment.clone()).collect();
     check_environments(&names, &args.environments)?;
     let selected =

@@ -85,7 +85,7 @@ impl Error {
             | Error::CustomResources(_) => EXIT_INTERNAL,
             Error::History(error) => error.exit_code(),
             Error::Manual(ManualError::UnknownCommand { .. }) => EXIT_INVALID,
-            Error::Manual(ManualError::Render(_)) => EXIT_INTERNAL,
+            Error::Manual(ManualError::Render(_) | ManualError::Write { .. }) => EXIT_INTERNAL,
             Error::AtRevision { source, .. } => source.exit_code(),
         }
     }
