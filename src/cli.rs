@@ -14,6 +14,7 @@ use crate::diagnostic::did_you_mean;
 use crate::emit::{self, Colour};
 use crate::error::{EXIT_DRIFT, EXIT_OK, Error};
 use crate::init;
+use crate::render::{RenderError, TemplateDirError};
 use crate::schema;
 use crate::{annotate, history, manual, report};
 
@@ -658,6 +659,20 @@ fn report(error: &Error, colour: Colour) {
                 render(isolation_error);
             }
             eprintln!("error: {error}; nothing was written");
+        }
+        Error::Render(RenderError::TemplateDir(TemplateDirError::Overrides {
+            problems, ..
+        })) => {
+            for problem in problems {
+                render(problem);
+            }
+            eprintln!("error: {error}; nothing was written");
+        }
+        Error::Render(RenderError::TemplateDir(TemplateDirError::NotADirectory { .. })) => {
+            eprintln!("error: {error}");
+            eprintln!(
+                "help: --templates takes a directory of overrides named like lgtmc's templates (DIR/mimir/values.yaml.j2 replaces mimir/values.yaml.j2)"
+            );
         }
         Error::Render(render_error) => {
             render(render_error);

@@ -73,9 +73,11 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage { .. } | Error::NoSpec { .. } | Error::Spec(_) | Error::Crds(_) => {
-                EXIT_INVALID
-            }
+            Error::Usage { .. }
+            | Error::NoSpec { .. }
+            | Error::Spec(_)
+            | Error::Crds(_)
+            | Error::Render(RenderError::TemplateDir(_)) => EXIT_INVALID,
             Error::Read { .. }
             | Error::Render(_)
             | Error::Verify(_)

@@ -18,6 +18,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
+use crate::diagnostic::{Problem, SourceFile, did_you_mean};
 use crate::plan::{Artifact, EnvironmentPlan, KargoPlan};
 
 mod alloy_format;
@@ -50,19 +51,17 @@ pub struct TemplateError {
     span: Option<SourceSpan>,
 }
 
+/// A `--templates DIR` that cannot be used: invalid input, reported before anything renders.
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateDirError {
-    #[error("cannot read templates from `{}`: {source}", path.display())]
-    Io {
+    /// DIR is missing, not a directory, or cannot be listed.
+    #[error("--templates `{}`: {reason}", path.display())]
+    NotADirectory { path: PathBuf, reason: String },
+    /// Files in DIR that override nothing or cannot be read; all of them.
+    #[error("--templates `{}`: {} unusable override{}", path.display(), problems.len(), if problems.len() == 1 { "" } else { "s" })]
+    Overrides {
         path: PathBuf,
-        #[source]
-        source: walkdir::Error,
-    },
-    #[error("cannot read template `{}`: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        problems: Vec<Problem>,
     },
 }
 
@@ -303,28 +302,99 @@ fn toyaml(value: minijinja::Value) -> Result<minijinja::Value, minijinja::Error>
     ))
 }
 
+/// The overrides in `dir`, each named like the embedded template it replaces. A file that
+/// replaces nothing (a misspelled name), a symbolic link (git history, which `diff --base` reads,
+/// keeps the link, not the file) and a file that is not UTF-8 text are problems, all reported at
+/// once, rather than silently not applied.
 fn read_template_dir(dir: &Path) -> Result<Vec<(String, String)>, TemplateDirError> {
+    let not_a_directory = |reason: String| TemplateDirError::NotADirectory {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    match std::fs::metadata(dir) {
+        Ok(metadata) if metadata.is_dir() => {}
+        Ok(_) => return Err(not_a_directory("not a directory".to_owned())),
+        Err(error) => return Err(not_a_directory(error.to_string())),
+    }
+    let known = || embedded::TEMPLATES.iter().map(|(name, _)| *name);
     let mut templates = Vec::new();
+    let mut problems = Vec::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|source| TemplateDirError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        if !entry.file_type().is_file() {
+        let entry = entry.map_err(|error| not_a_directory(error.to_string()))?;
+        if entry.file_type().is_dir() {
             continue;
         }
         let Ok(relative) = entry.path().strip_prefix(dir) else {
             continue;
         };
         let name = relative.to_string_lossy().replace('\\', "/");
-        let source =
-            std::fs::read_to_string(entry.path()).map_err(|source| TemplateDirError::Read {
-                path: entry.path().to_path_buf(),
-                source,
-            })?;
-        templates.push((name, source));
+        let shown = entry.path().display().to_string();
+        if entry.path_is_symlink() {
+            let target = std::fs::read_link(entry.path())
+                .map_or_else(|_| String::new(), |t| t.display().to_string());
+            let file = SourceFile::new(shown.as_str(), target.as_str());
+            problems.push(
+                Problem::new(
+                    &file,
+                    (0, target.len()).into(),
+                    format!("`{shown}` is a symbolic link"),
+                    "it links to this",
+                )
+                .with_help(format!(
+                    "copy the file to `{shown}`: `diff --base` reads overrides from git, which keeps the link, not the file"
+                )),
+            );
+            continue;
+        }
+        let bytes = match std::fs::read(entry.path()) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                let file = SourceFile::new(shown.as_str(), "");
+                problems.push(Problem::new(
+                    &file,
+                    (0, 0).into(),
+                    format!("cannot read `{shown}`: {error}"),
+                    "here",
+                ));
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let first_line = text.find('\n').unwrap_or(text.len());
+        let file = SourceFile::new(shown.as_str(), text.as_str());
+        if !known().any(|known| known == name) {
+            let help = did_you_mean(&name, known()).map_or_else(
+                || "an override replaces the built-in template at the same path of lgtmc's templates/ directory, for example `mimir/values.yaml.j2`".to_owned(),
+                |hint| format!("{hint} an override replaces the built-in template of the same path"),
+            );
+            problems.push(
+                Problem::new(
+                    &file,
+                    (0, first_line).into(),
+                    format!("`{name}` overrides no template of lgtmc"),
+                    "this template would never be used",
+                )
+                .with_help(help),
+            );
+        } else if std::str::from_utf8(&bytes).is_err() {
+            problems.push(Problem::new(
+                &file,
+                (0, first_line).into(),
+                format!("`{shown}` is not UTF-8 text"),
+                "templates are UTF-8",
+            ));
+        } else {
+            templates.push((name, text));
+        }
     }
-    Ok(templates)
+    if problems.is_empty() {
+        Ok(templates)
+    } else {
+        Err(TemplateDirError::Overrides {
+            path: dir.to_path_buf(),
+            problems: crate::diagnostic::tidy(problems),
+        })
+    }
 }
 
 fn template_error(env: &Environment<'static>, name: &str, error: &minijinja::Error) -> RenderError {
