@@ -15,6 +15,7 @@ mod diff_base;
 mod errors;
 mod grafana;
 mod init;
+mod location;
 mod manual;
 mod reference;
 mod render;

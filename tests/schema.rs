@@ -58,7 +58,10 @@ fn documented_examples_are_kdl() {
     let mut docs = vec![repo_root().join("SPEC.md"), repo_root().join("README.md")];
     let pages = std::fs::read_dir(repo_root().join("docs")).expect("docs/");
     docs.extend(pages.map(|entry| entry.expect("a docs/ entry").path()));
-    for path in docs.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
+    for path in docs
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+    {
         let text = read(path);
         let doc = path.display();
         for (index, block) in text.split("```kdl\n").skip(1).enumerate() {

@@ -76,3 +76,58 @@ fn output_that_does_not_parse_is_caught_before_writing() {
         "{message}"
     );
 }
+
+/// Renders with `--templates my-templates` after `prepare` made that directory (or not), and
+/// returns stderr after checking exit 2 and that out/ did not change.
+#[track_caller]
+fn unusable(prepare: impl FnOnce(&Repo)) -> String {
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    let before = repo.snapshot_tree("out");
+    prepare(&repo);
+    let output = repo.run(&["render", "--templates", "my-templates"]);
+    assert_exit(&output, 2);
+    assert_eq!(before, repo.snapshot_tree("out"), "out/ changed");
+    for command in ["check", "diff"] {
+        let again = repo.run(&[command, "--templates", "my-templates"]);
+        assert_exit(&again, 2);
+        assert_eq!(stderr(&again), stderr(&output), "{command}");
+    }
+    stderr(&output)
+}
+
+#[cfg(unix)]
+#[test]
+fn unknown_and_symlinked_overrides_are_errors_all_at_once() {
+    let message = unusable(|repo| {
+        repo.write("my-templates/mimir/value.yaml.j2", "a: 1\n");
+        repo.write("my-templates/loki/values.yaml.j2", "kept: 1\n");
+        repo.write("elsewhere/values.yaml.j2", "b: 2\n");
+        std::fs::create_dir_all(repo.path().join("my-templates/tempo")).expect("mkdir");
+        std::os::unix::fs::symlink(
+            "../../elsewhere/values.yaml.j2",
+            repo.path().join("my-templates/tempo/values.yaml.j2"),
+        )
+        .expect("a symlink");
+    });
+    insta::assert_snapshot!(message);
+}
+
+#[test]
+fn a_templates_dir_that_is_missing_or_a_file_is_one_error() {
+    let message = unusable(|_| {});
+    assert!(
+        message.starts_with("error: --templates `my-templates`: "),
+        "{message}"
+    );
+    assert_eq!(message.matches("error:").count(), 1, "once:\n{message}");
+    assert!(
+        message.contains("help: --templates takes a directory"),
+        "{message}"
+    );
+    let message = unusable(|repo| repo.write("my-templates", "not a directory\n"));
+    assert_eq!(
+        message.lines().next(),
+        Some("error: --templates `my-templates`: not a directory")
+    );
+}

@@ -73,6 +73,21 @@ impl Repo {
             .expect("lgtmc runs")
     }
 
+    /// Runs lgtmc with `args` in the subdirectory `dir` of the repository, with `LGTMC_SPEC_DIR`
+    /// set to `spec_dir` (or unset), without colour.
+    pub(crate) fn run_in(&self, dir: &str, spec_dir: Option<&str>, args: &[&str]) -> Output {
+        let mut command = Command::cargo_bin("lgtmc").expect("the lgtmc binary");
+        command
+            .current_dir(self.path().join(dir))
+            .env_remove("LGTMC_SPEC_DIR")
+            .env("NO_COLOR", "1")
+            .args(args);
+        if let Some(spec_dir) = spec_dir {
+            command.env("LGTMC_SPEC_DIR", spec_dir);
+        }
+        command.output().expect("lgtmc runs")
+    }
+
     /// Every file below `dir` (relative to the repository), path → bytes.
     pub(crate) fn snapshot_tree(&self, dir: &str) -> BTreeMap<String, Vec<u8>> {
         let root = self.path().join(dir);
