@@ -302,3 +302,76 @@ fn the_readme_caller_workflow_matches_the_reusable_one() {
         .expect("actionlint runs");
     assert!(output.status.success(), "{}", both(&output));
 }
+
+/// The repository `lgtmc init` makes: its first commit passes its own pre-commit hook (the lgtmc
+/// under test on PATH, as after `cargo install --path .`), a hand edit of a chart version in
+/// `versions/` with a stale out/ is refused, and the commands of the CI job succeed on it.
+#[test]
+fn an_init_repository_passes_its_own_hook_and_ci() {
+    if !have("pre-commit", "the hook of an init'd repository") {
+        return;
+    }
+    let repo = Repo::empty();
+    assert_exit(&repo.run(&["init", "gitops"]), 0);
+    let dir = repo.path().join("gitops");
+    let pre_commit = PreCommit::new(true);
+    let install = pre_commit.run(&dir, &["install"], &[]);
+    assert!(install.status.success(), "{}", both(&install));
+    git(&dir, &["add", "--all"]);
+    let output = pre_commit.git(&dir, &["commit", "-m", "platform: first render"], &[]);
+    assert!(output.status.success(), "{}", both(&output));
+    assert!(both(&output).contains("Passed"), "{}", both(&output));
+
+    // The CI job's commands (lgtmc-render-diff.yml), on the committed repository.
+    let check = repo.run(&["-C", "gitops", "check", "--format", "github"]);
+    assert_exit(&check, 0);
+    let diff = repo.run(&[
+        "-C", "gitops", "diff", "--base", "HEAD", "--format", "markdown",
+    ]);
+    assert_exit(&diff, 0);
+
+    // A chart version edited by hand, out/ not re-rendered: the hook runs and refuses it.
+    let versions = dir.join("versions/dev.yaml");
+    let text = read(&versions);
+    assert!(text.contains("loki: 18.11.0\n"));
+    std::fs::write(
+        &versions,
+        text.replace("loki: 18.11.0\n", "loki: 18.12.0\n"),
+    )
+    .expect("write");
+    git(&dir, &["add", "versions/dev.yaml"]);
+    let output = pre_commit.git(&dir, &["commit", "-m", "loki 18.12.0"], &[]);
+    assert!(!output.status.success(), "{}", both(&output));
+    assert!(both(&output).contains("out is stale"), "{}", both(&output));
+    assert!(
+        both(&output).contains("+      targetRevision: 18.12.0"),
+        "{}",
+        both(&output)
+    );
+}
+
+/// actionlint on the workflow `lgtmc init` writes, calling the reusable workflow of this
+/// repository (as a local workflow, so that actionlint checks the inputs).
+#[test]
+fn actionlint_accepts_the_init_workflow() {
+    if !have("actionlint", "actionlint on the init workflow") {
+        return;
+    }
+    let repo = Repo::empty();
+    assert_exit(&repo.run(&["init"]), 0);
+    let workflows = repo.path().join(".github/workflows");
+    let reusable = read(&repo_root().join(".github/workflows/lgtmc-render-diff.yml"));
+    std::fs::write(workflows.join("lgtmc-render-diff.yml"), reusable).expect("write");
+    let written = repo.read(".github/workflows/lgtmc.yml");
+    let local = written.replace(
+        "OWNER/lgtmc/.github/workflows/lgtmc-render-diff.yml@main",
+        "./.github/workflows/lgtmc-render-diff.yml",
+    );
+    assert_ne!(local, written, "the workflow calls the reusable one");
+    std::fs::write(workflows.join("lgtmc.yml"), local).expect("write");
+    let output = Command::new("actionlint")
+        .current_dir(repo.path())
+        .output()
+        .expect("actionlint runs");
+    assert!(output.status.success(), "{}", both(&output));
+}
