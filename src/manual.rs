@@ -75,7 +75,7 @@ pub fn write_pages(command: Command, dir: &Path) -> Result<Vec<String>, ManualEr
     })?;
     let mut names = Vec::new();
     for page in pages {
-        let name = format!("{}.1", page.get_name());
+        let name = clap_mangen::Man::new(page.clone()).get_filename();
         let path = dir.join(&name);
         std::fs::write(&path, render(page)?)
             .map_err(|source| ManualError::Write { path, source })?;
@@ -109,7 +109,8 @@ fn render(page: Command) -> Result<String, ManualError> {
             .text([bold(*name)])
             .text([roman(*meaning)]);
     }
-    if let Some((main, _)) = page.get_name().split_once('-') {
+    let name = page.get_display_name().unwrap_or(page.get_name());
+    if let Some((main, _)) = name.split_once('-') {
         extra
             .control("SH", ["SEE ALSO"])
             .text([bold(main), roman("(1)")]);

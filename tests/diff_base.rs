@@ -308,3 +308,26 @@ fn markdown_and_json_without_base_compare_with_out() {
         ]
     );
 }
+
+/// `--summary-only` without `--format` prints the changed keys per environment, not the diff.
+#[test]
+fn summary_only_in_text_leaves_out_the_diff() {
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    repo.edit("platform.kdl", "retention=\"14d\"", "retention=\"30d\"");
+    let output = repo.run(&["diff", "--summary-only"]);
+    assert_exit(&output, 0);
+    let text = stdout(&output);
+    assert!(
+        text.contains("prod/mimir: tenant agents compactor_blocks_retention_period 14d → 30d\n"),
+        "{text}"
+    );
+    assert!(!text.contains("@@"), "no diff:\n{text}");
+    assert!(!text.contains("+++"), "no diff:\n{text}");
+    assert!(
+        text.ends_with("out → working tree: 18 files changed, 0 added, 0 removed in 3 environments (dev, staging, prod)\n"),
+        "{text}"
+    );
+    let full = stdout(&repo.run(&["diff"]));
+    assert!(full.contains("@@"), "{full}");
+}
