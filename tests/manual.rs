@@ -75,9 +75,9 @@ fn man_dir_writes_every_page_it_refers_to() {
         expected.insert(format!("lgtmc-{command}.1"));
     }
     assert_eq!(written, expected, "{}", stdout(&output));
+    let references = regex::Regex::new(r"lgtmc\\-([a-z]+)\(1\)").expect("a regex");
     for name in &written {
         let page = repo.read(&format!("pages/{name}"));
-        let references = regex::Regex::new(r"lgtmc\\-([a-z]+)\(1\)").expect("a regex");
         for reference in references.captures_iter(&page) {
             assert!(
                 written.contains(&format!("lgtmc-{}.1", &reference[1])),

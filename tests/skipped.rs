@@ -3,6 +3,10 @@
 //! reader of the output looks last, with how to install what is missing. See `common/ledger.rs`.
 
 #[path = "common/ledger.rs"]
+#[allow(
+    dead_code,
+    reason = "its unit test runs in the integration target, which has a harness"
+)]
 mod ledger;
 
 fn main() {
