@@ -12,6 +12,7 @@ mod collector;
 mod crds;
 mod delivery;
 mod diff_base;
+mod docs;
 mod errors;
 mod grafana;
 mod init;
