@@ -55,7 +55,10 @@ fn commands(piece: &str) -> Vec<Vec<String>> {
         let command: Vec<String> = words[index + 1..]
             .iter()
             .take_while(|w| !matches!(**w, "|" | ">" | ";" | "&&" | "#") && !w.starts_with('#'))
-            .map(|w| w.trim_matches(['[', ']', '…', ',', '.', ')', '"']).to_owned())
+            .map(|w| {
+                w.trim_matches(['[', ']', '…', ',', '.', ')', '"'])
+                    .to_owned()
+            })
             .filter(|w| !w.is_empty())
             .collect();
         found.push(command);
@@ -72,7 +75,13 @@ fn options(repo: &Repo, command: Option<&str>) -> BTreeSet<String> {
     let option = regex::Regex::new(r"(?m)^\s+(?:(-[A-Za-z]), )?(--[a-z-]+)").expect("a regex");
     let mut found = BTreeSet::new();
     for captures in option.captures_iter(&stdout(&output)) {
-        found.extend(captures.iter().skip(1).flatten().map(|m| m.as_str().to_owned()));
+        found.extend(
+            captures
+                .iter()
+                .skip(1)
+                .flatten()
+                .map(|m| m.as_str().to_owned()),
+        );
     }
     found
 }
@@ -138,14 +147,21 @@ fn every_documented_command_and_option_exists_and_is_tested() {
     let mut problems = Vec::new();
     let mut seen = 0;
     for path in documents() {
-        let name = path.strip_prefix(repo_root()).unwrap_or(&path).display().to_string();
+        let name = path
+            .strip_prefix(repo_root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         for piece in code(&read(&path)) {
             for words in commands(&piece) {
                 seen += 1;
                 let (command, flags) = parse(&words);
                 let key = command.clone().unwrap_or_default();
                 let Some(allowed) = known_options.get(&key) else {
-                    problems.push(format!("{name}: `lgtmc {}`: no command `{key}`", words.join(" ")));
+                    problems.push(format!(
+                        "{name}: `lgtmc {}`: no command `{key}`",
+                        words.join(" ")
+                    ));
                     continue;
                 };
                 if !key.is_empty() && !tests.contains(&format!("\"{key}\"")) {
@@ -215,5 +231,8 @@ fn the_command_line_parser_of_this_test_reads_synopses() {
         )
     );
     assert_eq!(commands("lgtmc man \\| man -l -")[0], ["man"]);
-    assert_eq!(code("a `lgtmc render` b\n```sh\nlgtmc check\n```\n"), ["lgtmc render", "lgtmc check"]);
+    assert_eq!(
+        code("a `lgtmc render` b\n```sh\nlgtmc check\n```\n"),
+        ["lgtmc render", "lgtmc check"]
+    );
 }
