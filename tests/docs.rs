@@ -157,6 +157,11 @@ fn every_documented_command_and_option_exists_and_is_tested() {
                 seen += 1;
                 let (command, flags) = parse(&words);
                 let key = command.clone().unwrap_or_default();
+                // A placeholder (`lgtmc <command> --help`) or prose quoted as code
+                // (`lgtmc tests: …`), not a command line.
+                if key.starts_with('<') || key.ends_with(':') {
+                    continue;
+                }
                 let Some(allowed) = known_options.get(&key) else {
                     problems.push(format!(
                         "{name}: `lgtmc {}`: no command `{key}`",
