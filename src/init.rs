@@ -72,6 +72,12 @@ pub enum Git {
 /// files that exist are kept. `lgtmc_git` is the `https://github.com/OWNER/REPO` lgtmc is hosted
 /// at, for the CI workflow.
 pub fn init(dir: &Path, lgtmc_git: Option<&str>) -> Result<Initialised, Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage {
+            message: format!("`{}` is not a directory", dir.display()),
+            help: Some("lgtmc init DIR creates DIR, or fills an existing directory".to_owned()),
+        });
+    }
     let existing: Vec<&str> = EXAMPLE
         .iter()
         .map(|(name, _)| *name)

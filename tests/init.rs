@@ -256,6 +256,20 @@ fn yaml(text: &str) -> serde_json::Value {
 }
 
 #[test]
+fn init_into_a_file_is_a_usage_error() {
+    let repo = Repo::empty();
+    repo.write("gitops", "a file\n");
+    let output = repo.run(&["init", "gitops"]);
+    assert_exit(&output, 2);
+    assert!(
+        stderr(&output).starts_with("error: `gitops` is not a directory\nhelp: "),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(repo.read("gitops"), "a file\n");
+}
+
+#[test]
 fn init_never_overwrites() {
     let repo = Repo::example();
     let before = repo.read("platform.kdl");
