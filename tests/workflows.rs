@@ -381,3 +381,75 @@ fn actionlint_accepts_the_init_workflow() {
         .expect("actionlint runs");
     assert!(output.status.success(), "{}", both(&output));
 }
+
+/// The README's "Your own GitOps repository" commands, run as written by `sh` in an empty
+/// directory (with the lgtmc under test on PATH in place of `cargo install --path .`), end in a
+/// committed repository that passed its hook and whose out/ is current.
+#[test]
+fn the_readme_newcomer_commands_make_a_committed_repository() {
+    if !have("pre-commit", "the README's newcomer commands") {
+        return;
+    }
+    let readme = read(&repo_root().join("README.md"));
+    let block = readme
+        .split("```sh\n")
+        .filter_map(|rest| rest.split("```").next())
+        .find(|block| block.contains("lgtmc init"))
+        .expect("the README's sh block with `lgtmc init`");
+    let mut script = String::from("set -e\n");
+    let mut installs = 0;
+    for line in block.lines() {
+        let command = line.split("  #").next().unwrap_or_default().trim();
+        if command.is_empty() || command.starts_with('#') {
+            continue;
+        }
+        if command == "cargo install --path ." {
+            installs += 1;
+            continue;
+        }
+        script += command;
+        script += "\n";
+    }
+    assert_eq!(
+        installs, 1,
+        "the block starts by installing lgtmc:\n{block}"
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let pre_commit = PreCommit::new(true);
+    let output = Command::new("sh")
+        .current_dir(dir.path())
+        .envs(pre_commit.envs())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "newcomer")
+        .env("GIT_AUTHOR_EMAIL", "newcomer@lgtmc.invalid")
+        .env("GIT_COMMITTER_NAME", "newcomer")
+        .env("GIT_COMMITTER_EMAIL", "newcomer@lgtmc.invalid")
+        .env("NO_COLOR", "1")
+        .env_remove("LGTMC_SPEC_DIR")
+        .args(["-c", &script])
+        .output()
+        .expect("sh runs");
+    assert!(output.status.success(), "{script}\n{}", both(&output));
+    assert!(
+        both(&output).contains("Passed"),
+        "the hook ran:\n{}",
+        both(&output)
+    );
+    let repo = dir.path().join("gitops");
+    assert_eq!(git(&repo, &["rev-list", "--count", "HEAD"]), "1\n");
+    assert_eq!(
+        git(&repo, &["status", "--porcelain"]),
+        "",
+        "everything is committed"
+    );
+    let tracked = git(&repo, &["ls-files"]);
+    for name in [
+        "platform.kdl",
+        "out/.lgtmc-manifest",
+        ".pre-commit-config.yaml",
+        ".github/workflows/lgtmc.yml",
+    ] {
+        assert!(tracked.lines().any(|l| l == name), "{name} is committed");
+    }
+}
