@@ -256,6 +256,28 @@ fn yaml(text: &str) -> serde_json::Value {
 }
 
 #[test]
+fn init_without_git_says_so() {
+    let repo = Repo::empty();
+    let empty = tempfile::tempdir().expect("a temporary directory");
+    let output = assert_cmd::Command::cargo_bin("lgtmc")
+        .expect("the lgtmc binary")
+        .current_dir(repo.path())
+        .env("PATH", empty.path())
+        .env("NO_COLOR", "1")
+        .args(["init", "gitops"])
+        .output()
+        .expect("lgtmc runs");
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).contains("git is not installed: install it, then run `git init -b main`"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(!repo.path().join("gitops/.git").exists());
+    assert!(repo.path().join("gitops/.pre-commit-config.yaml").is_file());
+}
+
+#[test]
 fn init_into_a_file_is_a_usage_error() {
     let repo = Repo::empty();
     repo.write("gitops", "a file\n");

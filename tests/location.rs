@@ -11,6 +11,20 @@ fn check_from_a_subdirectory_finds_the_spec_above() {
     let output = repo.run_in("out/dev", None, &["check"]);
     assert_exit(&output, 0);
     assert_eq!(stdout(&output), "../../out is up to date (155 files)\n");
+    // Path options found by the search stay relative to the working directory.
+    assert_exit(
+        &repo.run_in("out/dev", None, &["check", "--out", "../../out"]),
+        0,
+    );
+    assert_exit(
+        &repo.run_in("out/dev", None, &["render", "--out", "rendered"]),
+        0,
+    );
+    assert!(
+        repo.path()
+            .join("out/dev/rendered/.lgtmc-manifest")
+            .is_file()
+    );
     // Problems name files relative to the spec directory, as with -C.
     repo.edit("platform.kdl", "ingestion-rate=20000", "ingestion-rate=0");
     let output = repo.run_in("out/dev", None, &["validate"]);

@@ -131,3 +131,23 @@ fn a_templates_dir_that_is_missing_or_a_file_is_one_error() {
         Some("error: --templates `my-templates`: not a directory")
     );
 }
+
+#[test]
+fn an_override_that_is_not_utf8_is_an_error() {
+    let message = unusable(|repo| {
+        std::fs::create_dir_all(repo.path().join("my-templates/mimir")).expect("mkdir");
+        std::fs::write(
+            repo.path().join("my-templates/mimir/values.yaml.j2"),
+            b"a: \xff\n",
+        )
+        .expect("write");
+    });
+    assert!(
+        message.contains("× `my-templates/mimir/values.yaml.j2` is not UTF-8 text"),
+        "{message}"
+    );
+    assert!(
+        message.contains("[my-templates/mimir/values.yaml.j2:1:1]"),
+        "{message}"
+    );
+}
