@@ -97,8 +97,8 @@ struct InitArgs {
     /// Where to create it (created if missing).
     #[arg(default_value = ".")]
     dir: PathBuf,
-    /// Where lgtmc is hosted (a git URL), for the CI workflow: it builds lgtmc from there and
-    /// calls its reusable workflow. Default: the placeholder https://github.com/OWNER/lgtmc.
+    /// Where lgtmc is hosted, as https://github.com/OWNER/REPO, for the CI workflow: it builds
+    /// lgtmc from there and calls its reusable workflow. Default: a placeholder, with a warning.
     #[arg(long, value_name = "URL")]
     lgtmc_git: Option<String>,
 }
@@ -224,7 +224,9 @@ fn resolve_paths(cli: &mut Cli) -> PathBuf {
         return search_spec_dir();
     };
     let at = |path: &mut PathBuf| {
-        if path.is_relative() {
+        if path.as_path() == Path::new(".") {
+            path.clone_from(&base);
+        } else if path.is_relative() {
             *path = base.join(&*path);
         }
     };

@@ -85,6 +85,19 @@ fn dash_c_applies_to_init_and_to_every_relative_path() {
     assert_exit(&output, 1);
     assert!(stdout(&output).contains("+a: 1"), "{}", stdout(&output));
 
+    let output = repo.run(&["-C", "other", "init"]);
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).starts_with("created a GitOps repository in other: "),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stdout(&output).contains("\n  cd other\n"),
+        "{}",
+        stdout(&output)
+    );
+
     let output = repo.run(&["-C", "specs", "man", "--dir", "man"]);
     assert_exit(&output, 0);
     assert!(repo.path().join("specs/man/lgtmc.1").is_file());
