@@ -241,3 +241,76 @@ fn the_command_line_parser_of_this_test_reads_synopses() {
         ["lgtmc render", "lgtmc check"]
     );
 }
+
+/// GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces as `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Every relative link of the documentation reaches a file, and every `#anchor` a heading of it.
+#[test]
+fn every_documentation_link_resolves() {
+    let mut paths = documents();
+    paths.push(repo_root().join("ARCHITECTURE.md"));
+    let link = regex::Regex::new(r"\]\(([^)\s]*)\)").expect("a regex");
+    let mut broken = Vec::new();
+    for path in &paths {
+        let text = read(path);
+        for captures in link.captures_iter(&text) {
+            let target = &captures[1];
+            if target.starts_with("http://") || target.starts_with("https://") {
+                continue;
+            }
+            let (file, fragment) = target.split_once('#').unwrap_or((target, ""));
+            let linked = if file.is_empty() {
+                path.clone()
+            } else {
+                path.parent().expect("a directory").join(file)
+            };
+            if !linked.exists() {
+                broken.push(format!("{}: {target}: no such file", path.display()));
+                continue;
+            }
+            if !fragment.is_empty() {
+                let headings: Vec<String> = read(&linked)
+                    .lines()
+                    .filter_map(|line| line.strip_prefix('#'))
+                    .map(|line| anchor(line.trim_start_matches('#')))
+                    .collect();
+                if !headings.iter().any(|h| h == fragment) {
+                    broken.push(format!("{}: {target}: no such heading", path.display()));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// The README stays a ten-minute start: the newcomer's sections, the rest in docs/.
+#[test]
+fn the_readme_is_a_short_start() {
+    let readme = read(&repo_root().join("README.md"));
+    let headings: Vec<&str> = readme
+        .lines()
+        .filter_map(|line| line.strip_prefix("## "))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Quick start",
+            "Your own GitOps repository",
+            "The spec, by example",
+            "Workflows",
+            "Exit codes",
+            "Documentation"
+        ]
+    );
+    assert!(readme.lines().count() < 250, "README.md has grown");
+    assert!(readme.contains("(docs/README.md)"), "links the docs index");
+}
