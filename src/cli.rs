@@ -203,7 +203,8 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
         Command::Render(args) => {
             let (compilation, out_dir, selected) = compile(spec_dir, args, cli.color)?;
             let tree = &compilation.files;
-            let report = emit::write_tree_in(&out_dir, tree, &|path| in_scope(path, &selected))?;
+            let scope = |path: &str| in_scope(path, &selected);
+            let report = emit::write_tree_in(&out_dir, tree, &scope, &|| waiting(&out_dir))?;
             print_crd_summary(&compilation);
             let count = report.written.len() + report.unchanged.len();
             print_out(&format!(
@@ -238,7 +239,7 @@ fn execute(cli: &Cli, colour: Colour) -> Result<i32, Error> {
             let scope = |path: &str| {
                 in_scope(path, &selected) && (selected.is_empty() || path != emit::MANIFEST_PATH)
             };
-            let drift = emit::compare_tree_in(&out_dir, tree, &scope)?;
+            let drift = emit::compare_tree_in(&out_dir, tree, &scope, &|| waiting(&out_dir))?;
             let compared = tree.keys().filter(|path| scope(path)).count();
             let is_check = matches!(cli.command, Command::Check(_));
             if drift.is_clean() {
@@ -345,7 +346,8 @@ fn diff_report(
             (rev.clone(), Some(old.commit), environments)
         }
         None => {
-            let drift = emit::compare_tree_in(&out_dir, &compilation.files, &scope)?;
+            let wait = || waiting(&out_dir);
+            let drift = emit::compare_tree_in(&out_dir, &compilation.files, &scope, &wait)?;
             (
                 out_label(&out_dir),
                 None,
@@ -442,13 +444,76 @@ fn compile(
         compiler::compile_checked(spec_dir, args.templates.as_deref(), crds.as_ref())?;
     warn(&compilation.warnings, colour);
     check_environments(&compilation.environments, &args.environments)?;
-    let default_out = if spec_dir == Path::new(".") {
-        PathBuf::from("out")
-    } else {
-        spec_dir.join("out")
-    };
-    let out_dir = args.out.clone().unwrap_or(default_out);
+    let out_dir = out_dir(spec_dir, &compilation.out, args.out.as_deref())?;
     Ok((compilation, out_dir, args.environments.clone()))
+}
+
+/// The one output directory: `gitops out` in the repository (the spec directory), where the
+/// Applications point. `--out` may name the same directory, or one outside the repository for a
+/// copy (the Applications still point at `gitops out`); any other directory inside the
+/// repository would be committed where Argo CD never looks, so it is a usage error.
+fn out_dir(spec_dir: &Path, gitops_out: &str, flag: Option<&Path>) -> Result<PathBuf, Error> {
+    let in_repo = if spec_dir == Path::new(".") {
+        PathBuf::from(gitops_out)
+    } else {
+        spec_dir.join(gitops_out)
+    };
+    let Some(flag) = flag else {
+        return Ok(in_repo);
+    };
+    let (flag_at, repo_at, spec_at) = (resolved(flag), resolved(&in_repo), resolved(spec_dir));
+    if flag_at == repo_at || !flag_at.starts_with(&spec_at) {
+        return Ok(flag.to_path_buf());
+    }
+    Err(Error::Usage {
+        message: format!(
+            "`--out {}` is inside the repository, but the spec's Argo CD Applications point at `{gitops_out}` (`gitops out`)",
+            flag.display()
+        ),
+        help: Some(format!(
+            "to move the rendered tree, set `gitops out=\"{}\"` in platform.kdl; to render a copy, give --out a directory outside `{}`",
+            flag_at.strip_prefix(&spec_at).unwrap_or(&flag_at).display(),
+            spec_dir.display()
+        )),
+    })
+}
+
+/// `path` made absolute with symlinks resolved as far as it exists, and `.`/`..` removed from
+/// the rest, so that two spellings of one directory compare equal.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let mut base = loop {
+        if let Ok(real) = existing.canonicalize() {
+            break real;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => break existing.to_path_buf(),
+        }
+    };
+    for name in rest.iter().rev() {
+        match name.to_str() {
+            Some("..") => {
+                base.pop();
+            }
+            Some(".") => {}
+            _ => base.push(name),
+        }
+    }
+    base
+}
+
+/// Another render holds the out dir: say why nothing happens yet.
+fn waiting(out_dir: &Path) {
+    eprintln!(
+        "waiting for another lgtmc render into `{}` to finish",
+        out_dir.display()
+    );
 }
 
 /// Whether `path` belongs to one of the selected environments (all, when none is selected). The
@@ -569,6 +634,17 @@ fn report(error: &Error, colour: Colour) {
             eprintln!(
                 "help: --crds takes a directory of CustomResourceDefinition YAML files (apiextensions.k8s.io/v1), optionally with kargo-schemas/ beside them"
             );
+        }
+        Error::Emit(emit::EmitError::Refused { refusals, .. }) => {
+            for refusal in refusals {
+                eprintln!(
+                    "error: `{}` {}",
+                    refusal.path.display(),
+                    refusal.reason.message()
+                );
+                eprintln!("  help: {}", refusal.reason.hint());
+            }
+            eprintln!("error: {error}");
         }
         Error::Read { .. } | Error::Emit(_) | Error::Manual(_) => eprintln!("error: {error}"),
         Error::History(history) => {

@@ -31,7 +31,7 @@ const EXAMPLE: &[(&str, &str)] = &[
     ("versions/prod.yaml", include_str!("../versions/prod.yaml")),
 ];
 
-/// Writes the example spec into `dir` and renders it into `dir/out`. Refuses to overwrite an
+/// Writes the example spec into `dir` and renders it into `dir/out` (its `gitops out`). Refuses to overwrite an
 /// existing spec. Returns how many files were written.
 pub fn init(dir: &Path) -> Result<usize, Error> {
     let existing: Vec<&str> = EXAMPLE
@@ -65,6 +65,6 @@ pub fn init(dir: &Path) -> Result<usize, Error> {
         write(name, text)?;
     }
     let compilation = compiler::compile(dir, None)?;
-    let report = emit::write_tree(&dir.join("out"), &compilation.files)?;
+    let report = emit::write_tree(&dir.join(&compilation.out), &compilation.files)?;
     Ok(EXAMPLE.len() + report.written.len())
 }
