@@ -16,6 +16,7 @@ mod errors;
 mod grafana;
 mod init;
 mod manual;
+mod out_dir;
 mod reference;
 mod render;
 mod schema;
