@@ -22,7 +22,9 @@ Exit codes:
   0  success; for `check`, out/ is exactly what the spec compiles to
   1  `check` found drift (the diff is printed)
   2  invalid spec or invalid usage (every problem is printed)
-  3  I/O or internal error, or (--crds) a rendered custom resource its CRD rejects";
+  3  out/ cannot take the render (a file in the way, a file lgtmc did not generate, read-only,
+     no space; nothing is written), I/O or internal error, or (--crds) a rendered custom
+     resource its CRD rejects";
 
 /// Compiles a KDL platform spec into the Helm values, Alloy configuration and manifests of a
 /// multi-tenant LGTM observability stack, committed under out/.
@@ -155,7 +157,8 @@ struct TreeArgs {
     /// Only this environment (repeatable). Default: all.
     #[arg(long = "env", value_name = "ENV")]
     environments: Vec<String>,
-    /// The rendered tree. Default: out/ beside platform.kdl.
+    /// The rendered tree. Default: the spec's `gitops out` (out/) beside platform.kdl. Inside the
+    /// repository it must be that directory; outside, a copy.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Use templates from DIR in place of the built-in ones of the same name.
@@ -461,7 +464,11 @@ fn out_dir(spec_dir: &Path, gitops_out: &str, flag: Option<&Path>) -> Result<Pat
     let Some(flag) = flag else {
         return Ok(in_repo);
     };
-    let (flag_at, repo_at, spec_at) = (resolved(flag), resolved(&in_repo), resolved(spec_dir));
+    let (flag_at, repo_at, spec_at) = (
+        emit::resolved(flag),
+        emit::resolved(&in_repo),
+        emit::resolved(spec_dir),
+    );
     if flag_at == repo_at || !flag_at.starts_with(&spec_at) {
         return Ok(flag.to_path_buf());
     }
@@ -476,36 +483,6 @@ fn out_dir(spec_dir: &Path, gitops_out: &str, flag: Option<&Path>) -> Result<Pat
             spec_dir.display()
         )),
     })
-}
-
-/// `path` made absolute with symlinks resolved as far as it exists, and `.`/`..` removed from
-/// the rest, so that two spellings of one directory compare equal.
-fn resolved(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    let mut base = loop {
-        if let Ok(real) = existing.canonicalize() {
-            break real;
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent;
-            }
-            _ => break existing.to_path_buf(),
-        }
-    };
-    for name in rest.iter().rev() {
-        match name.to_str() {
-            Some("..") => {
-                base.pop();
-            }
-            Some(".") => {}
-            _ => base.push(name),
-        }
-    }
-    base
 }
 
 /// Another render holds the out dir: say why nothing happens yet.

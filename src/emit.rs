@@ -334,6 +334,36 @@ pub fn compare_tree_in(
     Ok(drift)
 }
 
+/// `path` made absolute with symlinks resolved as far as it exists, and `.`/`..` removed from
+/// the rest, so that two spellings of one directory compare equal.
+pub fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let mut base = loop {
+        if let Ok(real) = existing.canonicalize() {
+            break real;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => break existing.to_path_buf(),
+        }
+    };
+    for name in rest.iter().rev() {
+        match name.to_str() {
+            Some("..") => {
+                base.pop();
+            }
+            Some(".") => {}
+            _ => base.push(name),
+        }
+    }
+    base
+}
+
 /// Non-UTF-8 bytes on disk are shown lossily; they still count as changed, since the bytes differ.
 fn file_drift(path: &str, on_disk: Vec<u8>, rendered: &str) -> FileDrift {
     let on_disk = String::from_utf8(on_disk)
@@ -1125,6 +1155,30 @@ mod tests {
             }]
         );
         assert!(!outside.join("g").exists());
+    }
+
+    /// A directory of someone else's or a symlink where the tree has a file: refused, all at once,
+    /// before anything is written.
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_or_symlink_at_a_file_path_is_refused_before_any_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, victim) = (dir.path().join("out"), dir.path().join("victim"));
+        fs::create_dir_all(out.join("a.yaml")).unwrap();
+        fs::write(out.join("a.yaml/mine"), "mine").unwrap();
+        fs::write(&victim, "outside").unwrap();
+        std::os::unix::fs::symlink(&victim, out.join("b.yaml")).unwrap();
+        let t = tree(&[("0.yaml", "first"), ("a.yaml", "a"), ("b.yaml", "b")]);
+        let Err(EmitError::Refused { refusals, .. }) = write_tree(&out, &t) else {
+            panic!("not refused");
+        };
+        let refused = |name: &str| Refusal {
+            path: out.join(name),
+            reason: Reason::NotAFile,
+        };
+        assert_eq!(refusals, [refused("a.yaml"), refused("b.yaml")]);
+        assert!(!out.join("0.yaml").exists() && !out.join(MANIFEST_PATH).exists());
+        assert_eq!(read(victim), "outside");
     }
 
     /// Issue 12: a symlink planted at the temporary file's name once made render write through
