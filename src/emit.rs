@@ -219,7 +219,7 @@ pub fn write_tree_in(
         return Err(EmitError::ManifestMismatch);
     }
     // The out dir itself may be a symlink (the user's choice of where it lives); below it, none.
-    match fs::metadata(out_dir) {
+    let created = match fs::metadata(out_dir) {
         Ok(meta) if !meta.is_dir() => {
             let refusals = vec![Refusal {
                 path: out_dir.to_path_buf(),
@@ -228,10 +228,27 @@ pub fn write_tree_in(
             let out_dir = out_dir.to_path_buf();
             return Err(EmitError::Refused { out_dir, refusals });
         }
-        Ok(_) => {}
-        Err(_) => fs::create_dir_all(out_dir).map_err(write_err(out_dir))?,
+        Ok(_) => false,
+        Err(_) => {
+            fs::create_dir_all(out_dir).map_err(write_err(out_dir))?;
+            true
+        }
+    };
+    let lock = lock::lock(out_dir, Mode::Exclusive, waiting)?;
+    let result = write_locked(out_dir, tree, in_scope);
+    drop(lock);
+    if created && result.is_err() {
+        // Refused before the first write: leave no trace, not even the empty directory.
+        let _ = fs::remove_dir(out_dir);
     }
-    let _lock = lock::lock(out_dir, Mode::Exclusive, waiting)?;
+    result
+}
+
+fn write_locked(
+    out_dir: &Path,
+    tree: &RenderedTree,
+    in_scope: &dyn Fn(&str) -> bool,
+) -> Result<WriteReport, EmitError> {
     let old_manifest = read_existing(out_dir, MANIFEST_PATH)?;
     let owned = parse_manifest(out_dir, old_manifest.as_deref())?;
     let plan = Plan::new(out_dir, tree, &owned, in_scope)?;
@@ -242,9 +259,10 @@ pub fn write_tree_in(
         let out_dir = out_dir.to_path_buf();
         return Err(EmitError::Refused { out_dir, refusals });
     }
-    check_space(out_dir, &plan)?;
     let manifest_changes = old_manifest.as_deref() != Some(plan.manifest.as_bytes());
     let busy = !(plan.writes.is_empty() && plan.removals.is_empty() && plan.leftovers.is_empty());
+    let manifests = usize::from(busy) + usize::from(manifest_changes);
+    check_space(out_dir, &plan, manifests)?;
     let mut on_disk = old_manifest;
     if busy && on_disk.as_deref() != Some(plan.intent.as_bytes()) {
         write_manifest(out_dir, &plan.intent)?;
@@ -701,9 +719,13 @@ fn emptied_by(dir: &Path, rel: &str, removed: &BTreeSet<&str>) -> bool {
         })
 }
 
-/// Refuses a render whose bytes (in whole blocks, a block per new directory, and the manifest
-/// twice) or files do not fit the free space of the out dir's filesystem.
-fn check_space(out_dir: &Path, plan: &Plan<'_>) -> Result<(), EmitError> {
+/// Refuses a render whose bytes (in whole blocks, a block per new directory, and each of the
+/// `manifests` writes of the manifest) or files do not fit the free space of the out dir's
+/// filesystem. A render that writes nothing needs nothing.
+fn check_space(out_dir: &Path, plan: &Plan<'_>, manifests: usize) -> Result<(), EmitError> {
+    if plan.writes.is_empty() && manifests == 0 {
+        return Ok(());
+    }
     let stat = rustix::fs::statvfs(out_dir).map_err(|e| read_err(out_dir)(e.into()))?;
     let block = match stat.f_frsize {
         0 => stat.f_bsize.max(1),
@@ -711,7 +733,8 @@ fn check_space(out_dir: &Path, plan: &Plan<'_>) -> Result<(), EmitError> {
     };
     let blocks = |len: usize| (len as u64).div_ceil(block);
     let file_blocks: u64 = plan.writes.iter().map(|(_, c)| blocks(c.len())).sum();
-    let needed = file_blocks + plan.new_dirs.len() as u64 + 2 * blocks(plan.intent.len());
+    let manifest_blocks = manifests as u64 * blocks(plan.intent.len());
+    let needed = file_blocks + plan.new_dirs.len() as u64 + manifest_blocks;
     let too_little = |unit, needed: u64, available: u64| EmitError::NoSpace {
         path: out_dir.to_path_buf(),
         unit,
@@ -723,7 +746,7 @@ fn check_space(out_dir: &Path, plan: &Plan<'_>) -> Result<(), EmitError> {
         return Err(too_little("bytes", needed, available));
     }
     // Some filesystems (btrfs) report no inode count at all: nothing to check there.
-    let files = (plan.writes.len() + plan.new_dirs.len() + 1) as u64;
+    let files = (plan.writes.len() + plan.new_dirs.len() + manifests.min(1)) as u64;
     if stat.f_files > 0 && files > stat.f_favail {
         return Err(too_little("files", files, stat.f_favail));
     }

@@ -426,7 +426,8 @@ fn two_renders_at_once_end_in_the_tree_of_one_of_them() {
 }
 
 /// A real full disk: a 12 MiB tmpfs in a private mount namespace (`unshare -m`, root), filled
-/// until about 40 KiB are left, less than the render needs and more than several of its files.
+/// until about 40 KiB are left, less than the render needs and more than several of its files;
+/// then filled completely, where a render with nothing to write still succeeds.
 #[test]
 fn a_full_disk_stops_the_render_before_any_write() {
     let (first, second) = (Repo::example(), Repo::example());
@@ -443,6 +444,12 @@ fn a_full_disk_stops_the_render_before_any_write() {
         echo "second render: $?"
         "$LGTMC" -C "$FIRST" check --out "$MNT/out" >/dev/null
         echo "first check: $?"
+        cat /dev/zero >>"$MNT/filler" 2>/dev/null
+        "$LGTMC" -C "$FIRST" render --out "$MNT/out" >/dev/null
+        echo "render with nothing to write on a full disk: $?"
+        "$LGTMC" -C "$FIRST" render --out "$MNT/fresh" 2>/dev/null
+        echo "render into a new directory on a full disk: $?"
+        test -e "$MNT/fresh" && echo "the new directory is left behind"
     "#;
     let output = Command::new("unshare")
         .args(["-m", "sh", "-c", script])
@@ -472,6 +479,15 @@ fn a_full_disk_stops_the_render_before_any_write() {
         "out/ changed:\n{text}\n{}",
         stderr(&output)
     );
+    assert!(
+        text.contains("render with nothing to write on a full disk: 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("render into a new directory on a full disk: 3\n"),
+        "{text}"
+    );
+    assert!(!text.contains("left behind"), "{text}");
     assert!(
         stderr(&output).contains("not enough free space for the render"),
         "{}",
