@@ -1204,6 +1204,34 @@ mod tests {
         assert_eq!(read(victim), "outside");
     }
 
+    /// A manifest that is a symlink is not read (it could name any file as lgtmc's) and not
+    /// replaced through.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_manifest_owns_nothing_and_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, elsewhere) = (dir.path().join("out"), dir.path().join("elsewhere"));
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("mine.yaml"), "mine").unwrap();
+        fs::write(&elsewhere, manifest_text(["mine.yaml"])).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join(MANIFEST_PATH)).unwrap();
+        let drift = compare_tree(&out, &tree(&[])).unwrap();
+        assert!(drift.extra.is_empty() && paths(&drift.missing) == [MANIFEST_PATH]);
+        let Err(EmitError::Refused { refusals, .. }) = write_tree(&out, &tree(&[])) else {
+            panic!("not refused");
+        };
+        let path = out.join(MANIFEST_PATH);
+        assert_eq!(
+            refusals,
+            [Refusal {
+                path,
+                reason: Reason::NotAFile
+            }]
+        );
+        assert_eq!(read(out.join("mine.yaml")), "mine");
+        assert_eq!(read(elsewhere), manifest_text(["mine.yaml"]));
+    }
+
     /// Issue 12: a symlink planted at the temporary file's name once made render write through
     /// it (outside `out/`) and left the target a symlink.
     #[cfg(unix)]
