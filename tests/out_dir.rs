@@ -225,6 +225,11 @@ fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_
         "",
     );
     add_tenant(&repo, "newteam");
+    let old = repo.snapshot_tree("out");
+    let copy = Repo::empty();
+    let dir = copy.path().join("new").display().to_string();
+    assert_exit(&repo.run(&["render", "--out", &dir]), 0);
+    let new = copy.snapshot_tree("new");
     let output = lgtmc()
         .current_dir(repo.path())
         .env("LGTMC_TEST_ABORT_BEFORE_WRITE", "12")
@@ -233,6 +238,21 @@ fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_
         .expect("lgtmc runs");
     assert_eq!(output.status.code(), None, "killed by a signal: {output:?}");
     manifest_records_every_file(&repo);
+    // Every file holds its old bytes or its new bytes, never a part of them (the manifest holds
+    // the journal, checked below).
+    for (path, bytes) in repo.snapshot_tree("out") {
+        let whole = [old.get(&path), new.get(&path)].contains(&Some(&bytes));
+        assert!(
+            whole || path.ends_with(".lgtmc-tmp") || path == ".lgtmc-manifest",
+            "{path} holds neither its old nor its new bytes"
+        );
+    }
+    // Some files are new already, some still old: the abort came part way.
+    let on_disk = repo.snapshot_tree("out");
+    let is = |tree: &std::collections::BTreeMap<String, Vec<u8>>, path: &String| {
+        tree.get(path) == on_disk.get(path) && old.get(path) != new.get(path)
+    };
+    assert!(new.keys().any(|p| is(&new, p)) && old.keys().any(|p| is(&old, p)));
     let leftovers = temporaries(&repo);
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
     let manifest = repo.read("out/.lgtmc-manifest");
