@@ -614,3 +614,31 @@ fn gitops_out_is_one_relative_directory() {
     assert!(message.contains("prod.kdl:"), "{message}");
     assert!(!repo.path().join("out").exists() && !repo.path().join("deploy").exists());
 }
+
+/// `render --env dev` after a tenant is dropped prunes only dev's files of it; the other
+/// environments' files stay recorded in the manifest, so the next full render prunes them too.
+#[test]
+fn render_of_one_environment_keeps_owning_the_others_stale_files() {
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    let agents = "grafana/provisioning/datasources/agents.yaml";
+    repo.edit(
+        "platform.kdl",
+        "tenant \"agents\" ingestion-rate=50000 retention=\"14d\"\n",
+        "",
+    );
+    assert_exit(&repo.run(&["render", "--env", "dev"]), 0);
+    assert!(!repo.path().join(format!("out/dev/{agents}")).exists());
+    assert!(repo.path().join(format!("out/prod/{agents}")).exists());
+    assert!(
+        repo.read("out/.lgtmc-manifest")
+            .contains(&format!("\nprod/{agents}\n"))
+    );
+    let check = repo.run(&["check"]);
+    assert_exit(&check, 1);
+    assert!(stdout(&check).contains(&format!("extra: prod/{agents}\n")));
+    assert_exit(&repo.run(&["render"]), 0);
+    assert!(!repo.path().join(format!("out/prod/{agents}")).exists());
+    assert!(!repo.read("out/.lgtmc-manifest").contains("agents.yaml"));
+    assert_exit(&repo.run(&["check"]), 0);
+}
