@@ -705,6 +705,8 @@ fn writable(path: &Path) -> bool {
 }
 
 /// Whether removing `removed` empties the directory `dir` (`rel` in the out dir) completely.
+/// Pruning removes a directory only when it empties on the way up from a removed file, so every
+/// directory below must lead to one.
 fn emptied_by(dir: &Path, rel: &str, removed: &BTreeSet<&str>) -> bool {
     walkdir::WalkDir::new(dir)
         .min_depth(1)
@@ -713,8 +715,13 @@ fn emptied_by(dir: &Path, rel: &str, removed: &BTreeSet<&str>) -> bool {
             entry.is_ok_and(|entry| {
                 let below = entry.path().strip_prefix(dir).unwrap_or(entry.path());
                 let below = format!("{rel}/{}", below.to_string_lossy());
-                entry.file_type().is_dir()
-                    || (entry.file_type().is_file() && removed.contains(below.as_str()))
+                let kind = entry.file_type();
+                let leads_to_removed = || {
+                    let prefix = format!("{below}/");
+                    removed.iter().any(|r| r.starts_with(&prefix))
+                };
+                (kind.is_file() && removed.contains(below.as_str()))
+                    || (kind.is_dir() && leads_to_removed())
             })
         })
 }
@@ -1093,6 +1100,33 @@ mod tests {
         // A stale file where a directory is now needed is pruned before the write.
         write_tree(out, &tree(&[("a/b", "nested")])).unwrap();
         assert_eq!(read(out.join("a/b")), "nested");
+    }
+
+    /// Owned files below `a/` the spec no longer produces, and now a file `a`: the directory is
+    /// pruned first. An empty directory of someone else's under `a/` keeps it in the way.
+    #[test]
+    fn a_directory_of_stale_owned_files_makes_way_for_a_file_but_not_a_foreign_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        write_tree(out, &tree(&[("a/b/c", "c"), ("a/d", "d")])).unwrap();
+        fs::create_dir(out.join("a/mine")).unwrap();
+        let err = write_tree(out, &tree(&[("a", "file")]));
+        let Err(EmitError::Refused { refusals, .. }) = err else {
+            panic!("{err:?}");
+        };
+        let reason = Reason::NotAFile;
+        assert_eq!(
+            refusals,
+            [Refusal {
+                path: out.join("a"),
+                reason
+            }]
+        );
+        assert_eq!(read(out.join("a/d")), "d");
+        fs::remove_dir(out.join("a/mine")).unwrap();
+        let report = write_tree(out, &tree(&[("a", "file")])).unwrap();
+        assert_eq!(report.removed, strs(&["a/b/c", "a/d"]));
+        assert_eq!(read(out.join("a")), "file");
     }
 
     #[test]
