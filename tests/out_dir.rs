@@ -126,6 +126,42 @@ fn immutable_manifest_file_and_directory_stop_the_render_before_any_write() {
     assert_exit(&repo.run(&["check"]), 0);
 }
 
+/// The same with plain permissions, for a user who is not root (root writes read-only files).
+#[test]
+fn read_only_file_and_directory_stop_the_render_before_any_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let uid = Command::new("id").arg("-u").output().map(|o| stdout(&o));
+    if uid.map_or(true, |uid| uid.trim() == "0") {
+        skipped(
+            "root may write read-only files; this test runs as another user and did not run (the immutable-file test covers root)",
+        );
+        return;
+    }
+    let repo = rendered_then_changed();
+    let before = repo.snapshot_tree("out");
+    let (values, dashboards) = (
+        "out/prod/mimir/values.yaml",
+        "out/staging/grafana/provisioning/dashboards",
+    );
+    let mode = |path: &str, mode: u32| {
+        let permissions = fs::Permissions::from_mode(mode);
+        fs::set_permissions(repo.path().join(path), permissions).expect("chmod");
+    };
+    mode(values, 0o444);
+    mode(dashboards, 0o555);
+    let output = repo.run(&["render"]);
+    mode(dashboards, 0o755);
+    assert_exit(&output, 3);
+    assert_eq!(before, repo.snapshot_tree("out"), "out/ changed");
+    let message = stderr(&output);
+    for line in [
+        format!("error: `{values}` cannot be written"),
+        format!("error: `{dashboards}` is a directory lgtmc cannot write in"),
+    ] {
+        assert!(message.contains(&line), "{line:?} not in\n{message}");
+    }
+}
+
 #[test]
 fn a_file_or_symlink_in_the_way_of_a_directory_stops_the_render_before_any_write() {
     let repo = rendered_then_changed();
