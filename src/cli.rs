@@ -23,7 +23,9 @@ Exit codes:
   0  success; for `check`, out/ is exactly what the spec compiles to
   1  `check` found drift (the diff is printed)
   2  invalid spec or invalid usage (every problem is printed)
-  3  I/O or internal error, or (--crds) a rendered custom resource its CRD rejects";
+  3  out/ cannot take the render (a file in the way, a file lgtmc did not generate, read-only,
+     no space; nothing is written), I/O or internal error, or (--crds) a rendered custom
+     resource its CRD rejects";
 
 /// Compiles a KDL platform spec into the Helm values, Alloy configuration and manifests of a
 /// multi-tenant LGTM observability stack, committed under out/.
@@ -166,7 +168,8 @@ struct TreeArgs {
     /// Only this environment (repeatable). Default: all.
     #[arg(long = "env", value_name = "ENV")]
     environments: Vec<String>,
-    /// The rendered tree. Default: out/ beside platform.kdl.
+    /// The rendered tree. Default: the spec's `gitops out` (out/) beside platform.kdl. Inside the
+    /// repository it must be that directory; outside, a copy.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Use templates from DIR in place of the built-in ones of the same name.
@@ -282,7 +285,8 @@ fn execute(cli: &Cli, spec_dir: &Path, colour: Colour) -> Result<i32, Error> {
         Command::Render(args) => {
             let (compilation, out_dir, selected) = compile(spec_dir, args, cli.color)?;
             let tree = &compilation.files;
-            let report = emit::write_tree_in(&out_dir, tree, &|path| in_scope(path, &selected))?;
+            let scope = |path: &str| in_scope(path, &selected);
+            let report = emit::write_tree_in(&out_dir, tree, &scope, &|| waiting(&out_dir))?;
             print_crd_summary(&compilation);
             let count = report.written.len() + report.unchanged.len();
             print_out(&format!(
@@ -319,7 +323,7 @@ fn execute(cli: &Cli, spec_dir: &Path, colour: Colour) -> Result<i32, Error> {
             let scope = |path: &str| {
                 in_scope(path, &selected) && (selected.is_empty() || path != emit::MANIFEST_PATH)
             };
-            let drift = emit::compare_tree_in(&out_dir, tree, &scope)?;
+            let drift = emit::compare_tree_in(&out_dir, tree, &scope, &|| waiting(&out_dir))?;
             let compared = tree.keys().filter(|path| scope(path)).count();
             let is_check = matches!(cli.command, Command::Check(_));
             if drift.is_clean() {
@@ -466,7 +470,8 @@ fn diff_report(
             (rev.clone(), Some(old.commit), environments)
         }
         None => {
-            let drift = emit::compare_tree_in(&out_dir, &compilation.files, &scope)?;
+            let wait = || waiting(&out_dir);
+            let drift = emit::compare_tree_in(&out_dir, &compilation.files, &scope, &wait)?;
             (
                 out_label(&out_dir),
                 None,
@@ -563,13 +568,50 @@ fn compile(
         compiler::compile_checked(spec_dir, args.templates.as_deref(), crds.as_ref())?;
     warn(&compilation.warnings, colour);
     check_environments(&compilation.environments, &args.environments)?;
-    let default_out = if spec_dir == Path::new(".") {
-        PathBuf::from("out")
-    } else {
-        spec_dir.join("out")
-    };
-    let out_dir = args.out.clone().unwrap_or(default_out);
+    let out_dir = out_dir(spec_dir, &compilation.out, args.out.as_deref())?;
     Ok((compilation, out_dir, args.environments.clone()))
+}
+
+/// The one output directory: `gitops out` in the repository (the spec directory), where the
+/// Applications point. `--out` may name the same directory, or one outside the repository for a
+/// copy (the Applications still point at `gitops out`); any other directory inside the
+/// repository would be committed where Argo CD never looks, so it is a usage error.
+fn out_dir(spec_dir: &Path, gitops_out: &str, flag: Option<&Path>) -> Result<PathBuf, Error> {
+    let in_repo = if spec_dir == Path::new(".") {
+        PathBuf::from(gitops_out)
+    } else {
+        spec_dir.join(gitops_out)
+    };
+    let Some(flag) = flag else {
+        return Ok(in_repo);
+    };
+    let (flag_at, repo_at, spec_at) = (
+        emit::resolved(flag),
+        emit::resolved(&in_repo),
+        emit::resolved(spec_dir),
+    );
+    if flag_at == repo_at || !flag_at.starts_with(&spec_at) {
+        return Ok(flag.to_path_buf());
+    }
+    Err(Error::Usage {
+        message: format!(
+            "`--out {}` is inside the repository, but the spec's Argo CD Applications point at `{gitops_out}` (`gitops out`)",
+            flag.display()
+        ),
+        help: Some(format!(
+            "to move the rendered tree, set `gitops out=\"{}\"` in platform.kdl; to render a copy, give --out a directory outside `{}`",
+            flag_at.strip_prefix(&spec_at).unwrap_or(&flag_at).display(),
+            spec_dir.display()
+        )),
+    })
+}
+
+/// Another render holds the out dir: say why nothing happens yet.
+fn waiting(out_dir: &Path) {
+    eprintln!(
+        "waiting for another lgtmc render into `{}` to finish",
+        out_dir.display()
+    );
 }
 
 /// Whether `path` belongs to one of the selected environments (all, when none is selected). The
@@ -704,6 +746,17 @@ fn report(error: &Error, colour: Colour) {
             eprintln!(
                 "help: --crds takes a directory of CustomResourceDefinition YAML files (apiextensions.k8s.io/v1), optionally with kargo-schemas/ beside them"
             );
+        }
+        Error::Emit(emit::EmitError::Refused { refusals, .. }) => {
+            for refusal in refusals {
+                eprintln!(
+                    "error: `{}` {}",
+                    refusal.path.display(),
+                    refusal.reason.message()
+                );
+                eprintln!("  help: {}", refusal.reason.hint());
+            }
+            eprintln!("error: {error}");
         }
         Error::Read { .. } | Error::Emit(_) | Error::Manual(_) => eprintln!("error: {error}"),
         Error::History(history) => {

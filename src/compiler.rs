@@ -24,6 +24,9 @@ use crate::verify;
 pub struct Compilation {
     /// The environment names, in promotion order.
     pub environments: Vec<String>,
+    /// Where the tree sits in the repository (`gitops out`, the same in every environment):
+    /// where `render` writes and `check` reads by default, and what the Applications point at.
+    pub out: String,
     /// Every file lgtmc owns under `out/`, the manifest included.
     pub files: std::collections::BTreeMap<String, String>,
     /// What was checked against CRDs, when they were given.
@@ -159,7 +162,10 @@ pub fn compile_checked(
     }
     let manifest = manifest_text(rendered.files.keys().map(String::as_str));
     rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
+    let out = (spec.environments.first())
+        .map_or_else(|| "out".to_owned(), |e| e.platform.gitops.out.clone());
     Ok(Compilation {
+        out,
         environments: spec.environments.into_iter().map(|e| e.name).collect(),
         files: rendered.files,
         custom_resources,

@@ -1,6 +1,7 @@
 //! The library's error: what went wrong in a run, and the exit code it maps to.
 //!
-//! Exit codes: 0 success; 1 drift (`check`); 2 invalid input or usage; 3 I/O or internal error.
+//! Exit codes: 0 success; 1 drift (`check`); 2 invalid input or usage; 3 I/O or internal error,
+//! including an out dir that cannot take the render (`EmitError::Refused`, `NoSpace`).
 
 use std::path::PathBuf;
 

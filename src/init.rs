@@ -138,7 +138,7 @@ pub fn init(dir: &Path, lgtmc_git: Option<&str>) -> Result<Initialised, Error> {
         }
     }
     let compilation = compiler::compile(dir, None)?;
-    let report = emit::write_tree(&dir.join("out"), &compilation.files)?;
+    let report = emit::write_tree(&dir.join(&compilation.out), &compilation.files)?;
     let mut warnings: Vec<Problem> = EXAMPLE
         .iter()
         .flat_map(|(name, text)| placeholders(&SourceFile::new(*name, *text)))

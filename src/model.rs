@@ -84,9 +84,11 @@ pub struct Gitops {
     /// The branch Argo CD follows.
     #[serde(default = "default_branch")]
     pub branch: String,
-    /// Where the rendered tree sits in the repository (Argo CD reads it from there).
+    /// Where the rendered tree sits in the repository (Argo CD reads it from there, lgtmc writes it there).
     #[serde(default = "default_out")]
-    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"))]
+    #[schemars(regex(
+        pattern = r"^\.*[A-Za-z0-9_-][A-Za-z0-9._-]*(/\.*[A-Za-z0-9_-][A-Za-z0-9._-]*)*$"
+    ))]
     pub out: String,
     /// Argo CD: where its Applications live and the AppProject they belong to.
     #[serde(default)]

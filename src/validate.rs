@@ -154,6 +154,20 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
                         .with_help("each environment needs its own cluster (set `cluster` in its overlay), or its own namespaces for every backend and its own Ceph object store"),
                     );
                 }
+                let first = environments.first();
+                if let Some(first) = first.filter(|f| f.platform.gitops.out != platform.gitops.out)
+                {
+                    let origin = merged.origins.find("/gitops/out");
+                    problems.push(
+                        Problem::new(
+                            &loaded.files[origin.file],
+                            origin.span,
+                            format!("environment `{name}` puts the rendered tree in `{}`, environment `{}` in `{}`", platform.gitops.out, first.name, first.platform.gitops.out),
+                            "a second output directory",
+                        )
+                        .with_help("there is one output directory: set `gitops out` in platform.kdl only"),
+                    );
+                }
                 let declared_at = environment_origin(&base, &name);
                 let versions = chart_versions(loaded, &name, &platform, declared_at, &mut problems);
                 if let Some(file) = loaded.versions.iter().find(|v| v.environment == name) {

@@ -87,8 +87,10 @@ fn check_ignores_foreign_files() {
 #[test]
 fn check_without_out_reports_everything_missing() {
     let repo = Repo::example();
-    assert_exit(&repo.run(&["render", "--out", "elsewhere"]), 0);
-    let count = repo.snapshot_tree("elsewhere").len();
+    let elsewhere = Repo::empty();
+    let copy = elsewhere.path().display().to_string();
+    assert_exit(&repo.run(&["render", "--out", &copy]), 0);
+    let count = elsewhere.snapshot_tree(".").len();
     let output = repo.run(&["check"]);
     assert_exit(&output, 1);
     assert!(stdout(&output).ends_with(&format!("0 changed, {count} missing, 0 extra\n")));

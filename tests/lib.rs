@@ -18,6 +18,7 @@ mod grafana;
 mod init;
 mod location;
 mod manual;
+mod out_dir;
 mod reference;
 mod render;
 mod schema;

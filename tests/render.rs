@@ -76,16 +76,19 @@ fn second_render_writes_nothing() {
 
 #[test]
 fn two_renders_are_byte_identical() {
+    // Copies outside the repository (`--out` inside it must be `gitops out`).
     let repo = Repo::example();
-    assert_exit(&repo.run(&["render", "--out", "first"]), 0);
-    assert_exit(&repo.run(&["render", "--out", "second"]), 0);
-    let first = repo.snapshot_tree("first");
+    let copies = Repo::empty();
+    let copy = |name: &str| copies.path().join(name).display().to_string();
+    assert_exit(&repo.run(&["render", "--out", &copy("first")]), 0);
+    assert_exit(&repo.run(&["render", "--out", &copy("second")]), 0);
+    let first = copies.snapshot_tree("first");
     assert!(!first.is_empty());
-    assert_eq!(first, repo.snapshot_tree("second"));
+    assert_eq!(first, copies.snapshot_tree("second"));
     // A separate checkout renders the same bytes too.
     let other = Repo::example();
-    assert_exit(&other.run(&["render", "--out", "first"]), 0);
-    assert_eq!(first, other.snapshot_tree("first"));
+    assert_exit(&other.run(&["render", "--out", &copy("third")]), 0);
+    assert_eq!(first, copies.snapshot_tree("third"));
 }
 
 #[test]
