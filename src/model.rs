@@ -249,9 +249,8 @@ pub struct Duration {
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Duration::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format_args!("`{text}` is not a duration"))
-        })
+        Duration::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("`{text}` is not a duration")))
     }
 }
 
@@ -294,9 +293,9 @@ impl Duration {
                 return None;
             }
             // Saturating: any text that long is past `MAX_MILLIS` and rejected by `validate`.
-            let number = rest[..digits]
-                .bytes()
-                .fold(0u128, |n, d| n.saturating_mul(10).saturating_add(u128::from(d - b'0')));
+            let number = rest[..digits].bytes().fold(0u128, |n, d| {
+                n.saturating_mul(10).saturating_add(u128::from(d - b'0'))
+            });
             rest = &rest[digits..];
             let unit_len = rest
                 .find(|c: char| c.is_ascii_digit())
@@ -354,7 +353,15 @@ impl Duration {
 
     /// The length in Go's `time.ParseDuration` units (`h m s ms`, no days): `36h`, `1h30m`.
     pub fn go(&self) -> String {
-        units(self.millis, &[("h", MILLIS_PER_HOUR), ("m", 60_000), ("s", 1_000), ("ms", 1)])
+        units(
+            self.millis,
+            &[
+                ("h", MILLIS_PER_HOUR),
+                ("m", 60_000),
+                ("s", 1_000),
+                ("ms", 1),
+            ],
+        )
     }
 
     /// The length as Prometheus' `model.ParseDuration` (Mimir) reads it: units in descending
@@ -768,7 +775,6 @@ pub struct Utilisation {
     pub utilisation: Option<f64>,
 }
 
-
 /// Sentry, from the `sentry` chart, with its bundled ClickHouse. Every secret comes from an
 /// existing Secret, so Argo CD never regenerates one on a sync.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -878,7 +884,11 @@ mod tests {
 
     #[track_caller]
     fn check(text: &str, expected: Option<u64>) {
-        assert_eq!(Duration::parse(text).map(|d| d.seconds()), expected, "{text}");
+        assert_eq!(
+            Duration::parse(text).map(|d| d.seconds()),
+            expected,
+            "{text}"
+        );
     }
 
     #[test]

@@ -690,7 +690,8 @@ fn semantic_problems(
         }
     }
     let block_range = platform.metrics.block_range.millis();
-    if platform.metrics.block_range.in_range() && (12 * u128::from(HOUR) * 1_000) % block_range != 0 {
+    if platform.metrics.block_range.in_range() && (12 * u128::from(HOUR) * 1_000) % block_range != 0
+    {
         report(
             "/metrics/block-range",
             format!("the Mimir block range `{}` does not divide 12h", platform.metrics.block_range.text()),
@@ -804,18 +805,37 @@ fn semantic_problems(
 /// Every duration of the platform, by JSON pointer.
 fn durations(platform: &Platform) -> Vec<(String, &crate::model::Duration)> {
     let mut all = vec![
-        ("/metrics/block-range".to_owned(), &platform.metrics.block_range),
+        (
+            "/metrics/block-range".to_owned(),
+            &platform.metrics.block_range,
+        ),
         ("/logs/flush".to_owned(), &platform.logs.flush),
-        ("/traces/block-duration".to_owned(), &platform.traces.block_duration),
-        ("/traces/compaction-window".to_owned(), &platform.traces.compaction_window),
+        (
+            "/traces/block-duration".to_owned(),
+            &platform.traces.block_duration,
+        ),
+        (
+            "/traces/compaction-window".to_owned(),
+            &platform.traces.compaction_window,
+        ),
         ("/gitops/kargo/soak".to_owned(), &platform.gitops.kargo.soak),
-        ("/gitops/kargo/interval".to_owned(), &platform.gitops.kargo.interval),
-        ("/collector/scrape-interval".to_owned(), &platform.collector.scrape_interval),
+        (
+            "/gitops/kargo/interval".to_owned(),
+            &platform.gitops.kargo.interval,
+        ),
+        (
+            "/collector/scrape-interval".to_owned(),
+            &platform.collector.scrape_interval,
+        ),
     ];
     for (id, tenant) in &platform.tenants {
         let pointer = pointer_child("/tenant", id);
         all.push((format!("{pointer}/retention"), &tenant.retention));
-        for (signal, limits) in [("logs", &tenant.logs), ("traces", &tenant.traces), ("profiles", &tenant.profiles)] {
+        for (signal, limits) in [
+            ("logs", &tenant.logs),
+            ("traces", &tenant.traces),
+            ("profiles", &tenant.profiles),
+        ] {
             if let Some(retention) = &limits.retention {
                 all.push((format!("{pointer}/{signal}/retention"), retention));
             }
@@ -839,7 +859,10 @@ fn duration_problem(
         };
         report(
             pointer,
-            format!("`{key}` must be longer than zero, found `{}`", duration.text()),
+            format!(
+                "`{key}` must be longer than zero, found `{}`",
+                duration.text()
+            ),
             "must be longer than zero",
             help.to_owned(),
         );

@@ -121,11 +121,7 @@ pub(super) fn mimir(platform: &Platform) -> MimirPlan {
         replication_factor: spec.replicas.min(REPLICATION_FACTOR),
         spread: spec.replicas > 1,
         block_range: spec.block_range.go(),
-        compactor_block_ranges: vec![
-            spec.block_range.go(),
-            "12h".to_owned(),
-            "24h".to_owned(),
-        ],
+        compactor_block_ranges: vec![spec.block_range.go(), "12h".to_owned(), "24h".to_owned()],
         resources: resources(&spec.resources),
         blocks_bucket: bucket("mimir-blocks", ns, "mimir", "BLOCKS_"),
         ruler_bucket: bucket("mimir-ruler", ns, "mimir", "RULER_"),

@@ -384,8 +384,7 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
             StagePlan {
                 name: env.clone(),
                 upstream: index.checked_sub(1).map(|up| plans[up].environment.clone()),
-                soak: (index == last && index > 0)
-                    .then(|| spec.platform.gitops.kargo.soak.go()),
+                soak: (index == last && index > 0).then(|| spec.platform.gitops.kargo.soak.go()),
                 auto_promote: index != last,
                 warehouses: plan
                     .delivery
