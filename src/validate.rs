@@ -120,6 +120,7 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
     if declared.is_empty() {
         // Still check the platform on its own, so its problems are not hidden.
         schema_problems(&validator, &base, &loaded.files, &mut problems);
+        secret_problems(&base, &loaded.files, &mut problems);
     }
     for (name, overlay) in declared {
         let merged = match overlay {
@@ -128,6 +129,8 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
         };
         let before = problems.len();
         schema_problems(&validator, &merged, &loaded.files, &mut problems);
+        // After the schema check, so a secret counts as a problem however else the value is wrong.
+        secret_problems(&merged, &loaded.files, &mut problems);
         // A misspelt key hides a required one: the typed model cannot be built until it is fixed.
         if problems.len() > before || !merged.misspelt.is_empty() {
             continue;
@@ -622,6 +625,26 @@ fn schema_problems(
     }
 }
 
+/// Every secret written into the document (`secrets::find`), at its origin.
+fn secret_problems(document: &Document, files: &[SourceFile], problems: &mut Vec<Problem>) {
+    for finding in crate::secrets::find(&document.value) {
+        let origin = document.origins.find(&finding.pointer);
+        problems.push(
+            Problem::new(
+                &files[origin.file],
+                origin.span,
+                format!(
+                    "{} looks like it holds {}; the spec must not hold secrets",
+                    describe_location(&finding.pointer),
+                    finding.what
+                ),
+                "a secret",
+            )
+            .with_help(finding.help),
+        );
+    }
+}
+
 fn semantic_problems(
     platform: &Platform,
     origins: &Origins,
@@ -779,6 +802,18 @@ fn semantic_problems(
         }
     }
     collector_problems(platform, &mut report);
+    url_problems(platform, &mut report);
+    if let Err(why) = check_label_key(&platform.tenancy.label) {
+        report(
+            "/tenancy/label",
+            format!(
+                "the tenancy label `{}` is not a Kubernetes label key: {why}",
+                shorten(&platform.tenancy.label.escape_debug().to_string())
+            ),
+            "not a label key",
+            "a label key is an optional DNS-subdomain prefix and `/`, then a name of at most 63 letters, digits, `-`, `_` and `.`, for example `platform.example.com/tenant`".to_owned(),
+        );
+    }
     let default = &platform.tenancy.default;
     if !platform.tenants.contains_key(default) {
         let help = did_you_mean(default, platform.tenants.keys().map(String::as_str))
@@ -943,6 +978,115 @@ fn collector_problems(platform: &Platform, report: &mut impl FnMut(&str, String,
             "write a period of whole seconds, for example `30s` or `1m`".to_owned(),
         );
     }
+}
+
+/// The URLs of the spec: each parses (RFC 3986), has the scheme its consumer speaks and a host,
+/// and no query or fragment where none belongs. Credentials in a URL are `secrets`' to report.
+fn url_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &str, String)) {
+    let mut urls = vec![
+        ("/cluster", platform.cluster.as_str(), &["https"][..]),
+        (
+            "/gitops/repo",
+            platform.gitops.repo.as_str(),
+            &["https", "http", "ssh", "git"][..],
+        ),
+    ];
+    if let Some(errors) = &platform.errors {
+        urls.push(("/errors/url", errors.url.as_str(), &["https", "http"][..]));
+    }
+    if let Some(base_url) = platform
+        .diagnose
+        .as_ref()
+        .and_then(|d| d.base_url.as_deref())
+    {
+        urls.push(("/diagnose/base-url", base_url, &["https", "http"][..]));
+    }
+    for (pointer, url, schemes) in urls {
+        if pointer == "/gitops/repo" && is_scp_like(url) {
+            continue;
+        }
+        if let Err(why) = check_url(url, schemes) {
+            let key = pointer[1..].replace('/', ".");
+            report(
+                pointer,
+                format!("`{key}` is not a usable URL: {why}"),
+                "not a URL",
+                format!(
+                    "write a URL with a scheme ({}) and a host, for example `{}://host.example.com`",
+                    schemes.join(", "),
+                    schemes[0]
+                ),
+            );
+        }
+    }
+}
+
+/// `git@host:path`, the form git and Argo CD accept for SSH clone URLs.
+fn is_scp_like(url: &str) -> bool {
+    let Some((user_host, path)) = url.split_once(':') else {
+        return false;
+    };
+    let host = user_host.rsplit('@').next().unwrap_or_default();
+    !url.contains("://")
+        && user_host.contains('@')
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        && !path.is_empty()
+        && !path.chars().any(char::is_whitespace)
+}
+
+fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
+    let parsed = fluent_uri::Uri::parse(url).map_err(|error| error.to_string())?;
+    let scheme = parsed.scheme().as_str().to_ascii_lowercase();
+    if !schemes.contains(&scheme.as_str()) {
+        return Err(format!("the scheme is `{scheme}`"));
+    }
+    match parsed.authority() {
+        Some(authority) if !authority.host().is_empty() => {}
+        _ => return Err("it has no host".to_owned()),
+    }
+    if parsed.fragment().is_some() {
+        return Err("it has a fragment (`#…`)".to_owned());
+    }
+    Ok(())
+}
+
+/// A Kubernetes label key: `[prefix/]name`, the prefix a DNS subdomain of at most 253
+/// characters, the name at most 63 alphanumerics, `-`, `_` and `.`, alphanumeric at both ends.
+pub fn check_label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.is_empty() || name.len() > 63 {
+        return Err("the name (after any `/`) must be 1 to 63 characters".to_owned());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || !alnum(name.chars().next())
+        || !alnum(name.chars().last())
+    {
+        return Err("the name must be letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit".to_owned());
+    }
+    if let Some(prefix) = prefix {
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        };
+        if prefix.len() > 253 || !prefix.split('.').all(label_ok) {
+            return Err("the prefix (before `/`) must be a DNS subdomain: lower-case letters, digits, `-` and `.`".to_owned());
+        }
+    }
+    Ok(())
 }
 
 /// A tenant id must work as a file name, a Kubernetes name (RFC 1123 label), an `X-Scope-OrgID`

@@ -28,10 +28,17 @@ fn in_platform(from: &'static str, to: impl Into<String>) -> impl FnOnce(&Repo) 
     move |repo: &Repo| repo.edit("platform.kdl", from, &to)
 }
 
+/// Asserts that every `expected` text is in `message`, read as one line (miette wraps long
+/// messages at 100 columns, behind a `│` gutter).
 #[track_caller]
 fn assert_mentions(message: &str, expected: &[&str]) {
+    let joined = message
+        .lines()
+        .map(|line| line.trim_start().trim_start_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
     for text in expected {
-        assert!(message.contains(text), "`{text}` not in\n{message}");
+        assert!(joined.contains(text), "`{text}` not in\n{message}");
     }
 }
 
@@ -237,4 +244,195 @@ fn a_closed_stderr_does_not_change_the_exit_code() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2), "{output:?}");
+}
+
+// Strings.
+
+#[test]
+fn a_tenancy_label_with_a_line_separator_is_invalid_not_a_template_bug() {
+    let message = rejected(in_platform(
+        "label=\"platform.example.com/tenant\"",
+        "label=\"team\\u{2028}id\"",
+    ));
+    assert_mentions(
+        &message,
+        &["is not a Kubernetes label key", "platform.kdl:18"],
+    );
+}
+
+#[test]
+fn tenancy_labels_must_be_kubernetes_label_keys() {
+    for label in [
+        "Example.com/tenant",
+        "a/b/c",
+        "-tenant",
+        "team id",
+        &"x".repeat(64),
+    ] {
+        let message = rejected(in_platform(
+            "label=\"platform.example.com/tenant\"",
+            format!("label=\"{label}\""),
+        ));
+        assert_mentions(&message, &["is not a Kubernetes label key"]);
+    }
+}
+
+#[test]
+fn a_string_with_line_separators_renders_and_reads_back_unchanged() {
+    // The alerts channel reaches the Grafana contact point's YAML.
+    let repo = Repo::example();
+    repo.edit(
+        "platform.kdl",
+        "channel=\"#alerts\"",
+        "channel=\"#alerts\\u{2028}x\\u{85}y\"",
+    );
+    let output = repo.run(&["render"]);
+    assert_exit(&output, 0);
+    let points = repo.read("out/prod/grafana/provisioning/alerting/contact-points.yaml");
+    assert!(points.contains("#alerts\\u2028x\\u0085y"), "{points}");
+    assert!(!points.contains('\u{2028}'));
+}
+
+#[test]
+fn urls_must_be_urls() {
+    for (from, to, key) in [
+        (
+            "repo=\"https://git.example.com/platform/gitops.git\"",
+            "repo=\"not a url\"",
+            "gitops.repo",
+        ),
+        (
+            "repo=\"https://git.example.com/platform/gitops.git\"",
+            "repo=\"ftp://git.example.com/x\"",
+            "gitops.repo",
+        ),
+        (
+            "url=\"https://sentry.example.com\"",
+            "url=\"https://:8080/x\"",
+            "errors.url",
+        ),
+        (
+            "backend=\"openai\"",
+            "backend=\"openai\" base-url=\"localhost:8080\"",
+            "diagnose.base-url",
+        ),
+    ] {
+        let message = rejected(in_platform(from, to));
+        assert_mentions(&message, &[&format!("`{key}` is not a usable URL")]);
+    }
+    let message = rejected(|repo: &Repo| {
+        repo.edit(
+            "environments/dev.kdl",
+            "cluster \"https://dev.k8s.example.com\"",
+            "cluster \"dev.k8s.example.com\"",
+        );
+    });
+    assert_mentions(
+        &message,
+        &["`cluster` is not a usable URL", "environments/dev.kdl:3"],
+    );
+}
+
+#[test]
+fn ssh_clone_urls_are_accepted() {
+    for repo_url in [
+        "git@git.example.com:platform/gitops.git",
+        "ssh://git@git.example.com/platform/gitops.git",
+    ] {
+        let repo = Repo::example();
+        repo.edit(
+            "platform.kdl",
+            "repo=\"https://git.example.com/platform/gitops.git\"",
+            &format!("repo=\"{repo_url}\""),
+        );
+        let output = repo.run(&["validate"]);
+        assert_exit(&output, 0);
+    }
+}
+
+#[test]
+fn type_annotations_are_rejected_not_ignored() {
+    let message = rejected(|repo: &Repo| {
+        repo.edit("platform.kdl", "replicas=3", "replicas=(u8)3");
+        repo.edit("platform.kdl", "tenant \"dev\"", "(foo)tenant \"dev\"");
+    });
+    assert_mentions(
+        &message,
+        &[
+            "type annotation `(u8)` on `replicas`",
+            "type annotation `(foo)` on node `tenant`",
+            "the spec has 2 problems",
+        ],
+    );
+}
+
+// Secrets only by reference.
+
+#[test]
+fn secrets_in_the_spec_are_rejected_with_the_secret_reference_to_use() {
+    for (from, to, what, reference) in [
+        (
+            "channel=\"#alerts\"",
+            "channel=\"https://hooks.example.com/T000/B000\"",
+            "a webhook URL",
+            "slack-secret",
+        ),
+        (
+            "channel=\"#alerts\"",
+            "channel=\"hooks.slack.com/services/T0/B0/XXXX\"",
+            "a Slack webhook URL",
+            "slack-secret",
+        ),
+        (
+            "repo=\"https://git.example.com/",
+            "repo=\"https://user:pw@git.example.com/",
+            "credentials in a URL",
+            "repository Secret",
+        ),
+        (
+            "repo=\"https://git.example.com/",
+            "repo=\"https://oauth2:ghp_abcdefghijklmnopqrstuvwxyz0123@git.example.com/",
+            "credentials in a URL",
+            "repository Secret",
+        ),
+        (
+            "org \"platform\"",
+            "org \"AKIAABCDEFGHIJKLMNOP\"",
+            "an AWS access key id",
+            "token-secret",
+        ),
+        (
+            "ai-secret=\"k8sgpt-openai\"",
+            "ai-secret=\"sk-proj-abcdefghijklmnopqrst\"",
+            "an API key",
+            "ai-secret",
+        ),
+        (
+            "tenant \"dev\"",
+            "tenant \"ghp_abcdefghijklmnopqrstuvwxyz0123\"",
+            "a GitHub token",
+            "Kubernetes Secret",
+        ),
+    ] {
+        let message = rejected(in_platform(from, to));
+        assert_mentions(
+            &message,
+            &[what, "the spec must not hold secrets", reference],
+        );
+    }
+}
+
+#[test]
+fn a_secret_in_an_overlay_is_reported_in_the_overlay() {
+    let message = rejected(|repo: &Repo| {
+        repo.edit(
+            "environments/dev.kdl",
+            "cluster \"https://dev.k8s.example.com\"",
+            "cluster \"https://admin:hunter2@dev.k8s.example.com\"",
+        );
+    });
+    assert_mentions(
+        &message,
+        &["credentials in a URL", "environments/dev.kdl:3"],
+    );
 }
