@@ -436,3 +436,191 @@ fn a_secret_in_an_overlay_is_reported_in_the_overlay() {
         &["credentials in a URL", "environments/dev.kdl:3"],
     );
 }
+
+// A bounded fuzz run over the example spec.
+
+/// xorshift64*: a seeded generator, so a failing case can be replayed from its seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const HOSTILE_NUMBERS: &[&str] = &[
+    "0",
+    "-1",
+    "9007199254740993",
+    "18446744073709551615",
+    "18446744073709551616",
+    "99999999999999999999999999999999",
+    "1e308",
+    "-0.0",
+    "#inf",
+    "#nan",
+    "0x7fffffffffffffff",
+];
+
+const HOSTILE_TOKENS: &[&str] = &[
+    "{",
+    "}",
+    "\"",
+    "/*",
+    "*/",
+    "//",
+    "/-",
+    "\u{2028}",
+    "\u{85}",
+    "\u{feff}",
+    "\u{0}",
+    "(u8)",
+    "#",
+    "\\",
+    "\n",
+    ";",
+    "=",
+    "x=1",
+    "#true",
+    "#null",
+    "r#\"",
+    "\"\"\"",
+    "tenant \"t\" ingestion-rate=1 retention=\"1d\"\n",
+    "retention=\"999999999y\"",
+    "retention=\"0s\"",
+    "environments \"dev\"\n",
+    "https://u:p@h",
+    "AKIAABCDEFGHIJKLMNOP",
+];
+
+const HOSTILE_STRINGS: &[&str] = &[
+    "",
+    " ",
+    "0s",
+    "584942418y",
+    "1ms",
+    "a\\u{2028}b",
+    "../../etc",
+    "{{ x }}",
+    "${HOME}",
+    "$$",
+    "\\\"",
+    "#alerts",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123",
+    "https://",
+    "é",
+];
+
+/// One to three mutations of `text`: hostile numbers, tokens and strings, deleted or repeated
+/// spans. Byte-level, so some cases are not UTF-8 either.
+fn mutate(rng: &mut Rng, text: &[u8]) -> Vec<u8> {
+    let mut bytes = text.to_vec();
+    for _ in 0..=rng.below(3) {
+        let at = rng.below(bytes.len() + 1);
+        match rng.below(6) {
+            0 => {
+                let digits: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i].is_ascii_digit()).collect();
+                if let Some(&start) = digits.get(rng.below(digits.len())) {
+                    let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+                    bytes.splice(start..end, rng.pick(HOSTILE_NUMBERS).bytes());
+                }
+            }
+            1 => {
+                let token = rng.pick(HOSTILE_TOKENS);
+                bytes.splice(at..at, token.bytes());
+            }
+            2 => {
+                let end = (at + rng.below(24)).min(bytes.len());
+                bytes.drain(at..end);
+            }
+            3 => {
+                let end = (at + rng.below(200)).min(bytes.len());
+                let copy = bytes[at..end].to_vec();
+                bytes.splice(at..at, copy);
+            }
+            4 => {
+                let quotes: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'"').collect();
+                if quotes.len() >= 2 {
+                    let q = rng.below(quotes.len() - 1);
+                    let (start, end) = (quotes[q] + 1, quotes[q + 1]);
+                    bytes.splice(start..end, rng.pick(HOSTILE_STRINGS).bytes());
+                }
+            }
+            _ => {
+                if at < bytes.len() {
+                    bytes[at] = [0xff, 0xc3, 0x80, b'{'][rng.below(4)];
+                }
+            }
+        }
+    }
+    bytes
+}
+
+/// `LGTMC_FUZZ_CASES` mutated specs (24 by default; see docs/hardening.md for a longer run), seed
+/// `LGTMC_FUZZ_SEED`: `render` never panics or hangs, exits 0 or 2, keeps its output bounded, and
+/// on 2 leaves out/ byte for byte as it was.
+#[test]
+fn fuzzed_specs_never_panic_and_never_touch_out_when_rejected() {
+    let env_number = |name: &str, default: u64| {
+        std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    };
+    let cases = env_number("LGTMC_FUZZ_CASES", 24);
+    let seed = env_number("LGTMC_FUZZ_SEED", 12);
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    let files = ["platform.kdl", "environments/prod.kdl", "environments/dev.kdl", "versions/prod.yaml"];
+    let originals: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(repo.path().join(f)).unwrap())
+        .collect();
+    let pristine = repo.snapshot_tree("out");
+    let (mut accepted, mut rejected) = (0, 0);
+    for case in 0..cases {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (case + 1));
+        let which = [0, 0, 0, 1, 2, 3][rng.below(6)];
+        let mutated = mutate(&mut rng, &originals[which]);
+        std::fs::write(repo.path().join(files[which]), &mutated).unwrap();
+        let output = assert_cmd::Command::cargo_bin("lgtmc")
+            .unwrap()
+            .current_dir(repo.path())
+            .env("NO_COLOR", "1")
+            .arg("render")
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap();
+        let replay = format!(
+            "case {case} (LGTMC_FUZZ_SEED={seed}), {} mutated to:\n{}",
+            files[which],
+            String::from_utf8_lossy(&mutated)
+        );
+        let code = output.status.code();
+        assert!(matches!(code, Some(0 | 2)), "exit {code:?} in {replay}\n{}", stderr(&output));
+        assert!(
+            output.stdout.len() + output.stderr.len() < 1_000_000,
+            "{} bytes of output in {replay}",
+            output.stdout.len() + output.stderr.len()
+        );
+        if code == Some(2) {
+            rejected += 1;
+            assert_eq!(pristine, repo.snapshot_tree("out"), "out/ changed in {replay}");
+        } else {
+            accepted += 1;
+        }
+        std::fs::write(repo.path().join(files[which]), &originals[which]).unwrap();
+        if code == Some(0) {
+            assert_exit(&repo.run(&["render"]), 0);
+        }
+    }
+    eprintln!("fuzz: {cases} cases from seed {seed}: {accepted} rendered, {rejected} rejected");
+}
