@@ -530,9 +530,15 @@ fn mutate(rng: &mut Rng, text: &[u8]) -> Vec<u8> {
         let at = rng.below(bytes.len() + 1);
         match rng.below(6) {
             0 => {
-                let digits: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i].is_ascii_digit()).collect();
+                let digits: Vec<usize> = (0..bytes.len())
+                    .filter(|&i| bytes[i].is_ascii_digit())
+                    .collect();
                 if let Some(&start) = digits.get(rng.below(digits.len())) {
-                    let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+                    let end = start
+                        + bytes[start..]
+                            .iter()
+                            .take_while(|b| b.is_ascii_digit())
+                            .count();
                     bytes.splice(start..end, rng.pick(HOSTILE_NUMBERS).bytes());
                 }
             }
@@ -573,13 +579,21 @@ fn mutate(rng: &mut Rng, text: &[u8]) -> Vec<u8> {
 #[test]
 fn fuzzed_specs_never_panic_and_never_touch_out_when_rejected() {
     let env_number = |name: &str, default: u64| {
-        std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
     let cases = env_number("LGTMC_FUZZ_CASES", 24);
     let seed = env_number("LGTMC_FUZZ_SEED", 12);
     let repo = Repo::example();
     assert_exit(&repo.run(&["render"]), 0);
-    let files = ["platform.kdl", "environments/prod.kdl", "environments/dev.kdl", "versions/prod.yaml"];
+    let files = [
+        "platform.kdl",
+        "environments/prod.kdl",
+        "environments/dev.kdl",
+        "versions/prod.yaml",
+    ];
     let originals: Vec<Vec<u8>> = files
         .iter()
         .map(|f| std::fs::read(repo.path().join(f)).unwrap())
@@ -605,7 +619,11 @@ fn fuzzed_specs_never_panic_and_never_touch_out_when_rejected() {
             String::from_utf8_lossy(&mutated)
         );
         let code = output.status.code();
-        assert!(matches!(code, Some(0 | 2)), "exit {code:?} in {replay}\n{}", stderr(&output));
+        assert!(
+            matches!(code, Some(0 | 2)),
+            "exit {code:?} in {replay}\n{}",
+            stderr(&output)
+        );
         assert!(
             output.stdout.len() + output.stderr.len() < 1_000_000,
             "{} bytes of output in {replay}",
@@ -613,7 +631,11 @@ fn fuzzed_specs_never_panic_and_never_touch_out_when_rejected() {
         );
         if code == Some(2) {
             rejected += 1;
-            assert_eq!(pristine, repo.snapshot_tree("out"), "out/ changed in {replay}");
+            assert_eq!(
+                pristine,
+                repo.snapshot_tree("out"),
+                "out/ changed in {replay}"
+            );
         } else {
             accepted += 1;
         }
