@@ -338,3 +338,49 @@ fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<(String, Path
     paths.sort();
     Ok(paths)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_blocks_and_comments_but_not_strings() {
+        let nested = |open: &str, close: &str, depth: usize| {
+            format!("{}{}", open.repeat(depth), close.repeat(depth))
+        };
+        assert_eq!(too_deep(&nested("a {", "}", MAX_DEPTH)), None);
+        assert_eq!(
+            too_deep(&nested("a {", "}", MAX_DEPTH + 1)),
+            Some(3 * MAX_DEPTH + 2)
+        );
+        assert_eq!(too_deep(&nested("/*", "*/", MAX_DEPTH)), None);
+        assert!(too_deep(&nested("/*", "*/", MAX_DEPTH + 1)).is_some());
+        let braces = "{".repeat(MAX_DEPTH + 1);
+        for quiet in [
+            format!("a \"{braces}\""),
+            format!("a \"\\\"{braces}\""),
+            format!("a #\"\"{braces}\"#"),
+            format!("a #\"\\\"{braces}\"#"),
+            format!("a \"\"\"\n{braces}\n\"\"\""),
+            format!("// {braces}\na"),
+            format!("/* {braces} */ a"),
+        ] {
+            assert_eq!(too_deep(&quiet), None, "{quiet}");
+        }
+        // A string that never closes hides nothing: the parser reports it.
+        assert_eq!(too_deep(&format!("a \"{braces}")), None);
+    }
+
+    #[test]
+    fn the_first_bad_byte_is_located() {
+        let mut problems = Vec::new();
+        let file = text_file(
+            "a.kdl".to_owned(),
+            b"ok\nab\xffcd\nmore".to_vec(),
+            &mut problems,
+        );
+        assert_eq!(file.text.as_ref(), "ok\nab\u{fffd}cd");
+        assert_eq!((problems[0].line, problems[0].column), (2, 3));
+        assert!(problems[0].message.contains("is not UTF-8"));
+    }
+}
