@@ -206,7 +206,7 @@ const SIGNALS: [Signal; 4] = [
         limit_unit: "samples/s",
         limit: |_, tenant| Limit {
             per_second: tenant.ingestion_rate,
-            retention_seconds: tenant.retention.seconds().unwrap_or(0),
+            retention_seconds: tenant.retention.seconds(),
         },
         assumed: |a| (a.bytes_per_sample, a.metrics_utilisation),
         own: |t| t.metrics.utilisation,

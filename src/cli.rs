@@ -18,6 +18,13 @@ use crate::render::{RenderError, TemplateDirError};
 use crate::schema;
 use crate::{annotate, history, manual, report};
 
+/// `eprintln!` through `print_err`, which survives a closed stderr.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        print_err(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success; for `check`, out/ is exactly what the spec compiles to
@@ -343,7 +350,7 @@ fn execute(cli: &Cli, spec_dir: &Path, colour: Colour) -> Result<i32, Error> {
                 print_out(&diff);
             }
             if is_check {
-                eprintln!(
+                errln!(
                     "error: {} is stale: run `lgtmc render` and commit the result",
                     out_dir.display()
                 );
@@ -539,7 +546,7 @@ fn warn(warnings: &[crate::diagnostic::Problem], choice: ColourChoice) {
     for warning in warnings {
         let mut text = String::new();
         let _ = handler.render_report(&mut text, &crate::diagnostic::Warning(warning));
-        eprint!("{text}");
+        print_err(&text);
     }
 }
 
@@ -608,7 +615,7 @@ fn out_dir(spec_dir: &Path, gitops_out: &str, flag: Option<&Path>) -> Result<Pat
 
 /// Another render holds the out dir: say why nothing happens yet.
 fn waiting(out_dir: &Path) {
-    eprintln!(
+    errln!(
         "waiting for another lgtmc render into `{}` to finish",
         out_dir.display()
     );
@@ -644,6 +651,15 @@ fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
 
+/// Writes to stderr; a closed pipe (`lgtmc check 2>&1 | head -1`) is not an error, and the run
+/// still exits with its own code (`eprint!` would panic, exit 101).
+fn print_err(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush());
+}
+
 /// Writes to stdout; a closed pipe (`lgtmc diff | head`) is not an error.
 fn print_out(text: &str) {
     let mut stdout = std::io::stdout().lock();
@@ -677,32 +693,30 @@ fn report(error: &Error, colour: Colour) {
     let render = |diagnostic: &dyn miette::Diagnostic| {
         let mut text = String::new();
         let _ = handler.render_report(&mut text, diagnostic);
-        eprint!("{text}");
+        print_err(&text);
     };
     match error {
         Error::Spec(problems) => {
-            for problem in problems {
-                render(problem);
-            }
-            eprintln!("error: {error}; nothing was written");
+            print_err(&crate::diagnostic::render_all(problems, &handler));
+            errln!("error: {error}; nothing was written");
         }
         Error::Verify(errors) => {
             for verify_error in errors {
                 render(verify_error);
             }
-            eprintln!("error: {error}; nothing was written");
+            errln!("error: {error}; nothing was written");
         }
         Error::References(errors) => {
             for reference_error in errors {
                 render(reference_error);
             }
-            eprintln!("error: {error}; nothing was written");
+            errln!("error: {error}; nothing was written");
         }
         Error::Isolation(errors) => {
             for isolation_error in errors {
                 render(isolation_error);
             }
-            eprintln!("error: {error}; nothing was written");
+            errln!("error: {error}; nothing was written");
         }
         Error::Render(RenderError::TemplateDir(TemplateDirError::Overrides {
             problems, ..
@@ -710,63 +724,63 @@ fn report(error: &Error, colour: Colour) {
             for problem in problems {
                 render(problem);
             }
-            eprintln!("error: {error}; nothing was written");
+            errln!("error: {error}; nothing was written");
         }
         Error::Render(RenderError::TemplateDir(TemplateDirError::NotADirectory { .. })) => {
-            eprintln!("error: {error}");
-            eprintln!(
+            errln!("error: {error}");
+            errln!(
                 "help: --templates takes a directory of overrides named like lgtmc's templates (DIR/mimir/values.yaml.j2 replaces mimir/values.yaml.j2)"
             );
         }
         Error::Render(render_error) => {
             render(render_error);
-            eprintln!("error: nothing was written");
+            errln!("error: nothing was written");
         }
         Error::Usage { message, help } => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             if let Some(help) = help {
-                eprintln!("help: {help}");
+                errln!("help: {help}");
             }
         }
         Error::NoSpec { .. } => {
-            eprintln!("error: {error}");
-            eprintln!("help: run `lgtmc init` to create one, or point at it with `-C DIR`");
+            errln!("error: {error}");
+            errln!("help: run `lgtmc init` to create one, or point at it with `-C DIR`");
         }
         Error::CustomResources(problems) => {
             for problem in problems {
-                eprintln!("error: {problem}");
+                errln!("error: {problem}");
             }
-            eprintln!("error: {error}; nothing was written");
-            eprintln!(
+            errln!("error: {error}; nothing was written");
+            errln!(
                 "help: a template renders a resource its CRD rejects: fix the template (or your --templates override), or check that the CRDs are the versions lgtmc targets"
             );
         }
         Error::Crds(_) => {
-            eprintln!("error: --crds: {error}");
-            eprintln!(
+            errln!("error: --crds: {error}");
+            errln!(
                 "help: --crds takes a directory of CustomResourceDefinition YAML files (apiextensions.k8s.io/v1), optionally with kargo-schemas/ beside them"
             );
         }
         Error::Emit(emit::EmitError::Refused { refusals, .. }) => {
             for refusal in refusals {
-                eprintln!(
+                errln!(
                     "error: `{}` {}",
                     refusal.path.display(),
                     refusal.reason.message()
                 );
-                eprintln!("  help: {}", refusal.reason.hint());
+                errln!("  help: {}", refusal.reason.hint());
             }
-            eprintln!("error: {error}");
+            errln!("error: {error}");
         }
-        Error::Read { .. } | Error::Emit(_) | Error::Manual(_) => eprintln!("error: {error}"),
+        Error::Read { .. } | Error::Emit(_) | Error::Manual(_) => errln!("error: {error}"),
         Error::History(history) => {
-            eprintln!("error: {history}");
+            errln!("error: {history}");
             if let Some(help) = history.help() {
-                eprintln!("help: {help}");
+                errln!("help: {help}");
             }
         }
         Error::AtRevision { rev, source } => {
-            eprintln!(
+            errln!(
                 "error: the spec at `{rev}` does not compile; the problems below are in that revision, not in the working tree"
             );
             report(source, colour);

@@ -85,6 +85,7 @@ pub fn from_platform(
     schema: &Value,
     problems: &mut Vec<Problem>,
 ) -> Option<Document> {
+    type_annotations(document, file, problems);
     let mut converter = Converter::new(file, file_index, schema, problems);
     let node = converter.single_root(document, "platform", "platform \"bare-metal\" { … }")?;
     let mut object = converter.struct_body(node, schema, "", 1, &["name"]);
@@ -119,6 +120,7 @@ pub fn from_overlay(
     schema: &Value,
     problems: &mut Vec<Problem>,
 ) -> Option<Document> {
+    type_annotations(document, file, problems);
     let mut converter = Converter::new(file, file_index, schema, problems);
     let example = format!("environment \"{stem}\" {{ … }}");
     let node = converter.single_root(document, "environment", &example)?;
@@ -602,6 +604,45 @@ impl<'a> Converter<'a> {
         }
         true
     }
+}
+
+/// KDL type annotations (`(u8)3`, `(foo)tenant`) mean nothing in the spec language; rather than
+/// ignore them silently, each is a problem.
+fn type_annotations(document: &KdlDocument, file: &SourceFile, problems: &mut Vec<Problem>) {
+    for node in document.nodes() {
+        if let Some(ty) = node.ty() {
+            problems.push(annotation_problem(
+                file,
+                ty,
+                &format!("node `{}`", node.name().value()),
+            ));
+        }
+        for entry in node.entries() {
+            if let Some(ty) = entry.ty() {
+                let what = match entry.name() {
+                    Some(name) => format!("`{}`", name.value()),
+                    None => format!("an argument of `{}`", node.name().value()),
+                };
+                problems.push(annotation_problem(file, ty, &what));
+            }
+        }
+        if let Some(children) = node.children() {
+            type_annotations(children, file, problems);
+        }
+    }
+}
+
+fn annotation_problem(file: &SourceFile, ty: &kdl::KdlIdentifier, what: &str) -> Problem {
+    Problem::new(
+        file,
+        ty.span(),
+        format!(
+            "type annotation `({})` on {what}: the spec has no type annotations",
+            ty.value()
+        ),
+        "remove this",
+    )
+    .with_help("each key has one type (SPEC.md); write the value without `(…)`")
 }
 
 fn backticked(words: &[&str]) -> String {

@@ -30,6 +30,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod schema;
+pub mod secrets;
 pub mod summary;
 pub mod validate;
 pub mod verify;

@@ -61,8 +61,9 @@ pub enum LoadError {
 /// Reads and parses the spec in `spec_dir`.
 pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
     let platform_path = spec_dir.join(PLATFORM_FILE);
-    let platform_text = match fs::read_to_string(&platform_path) {
-        Ok(text) => text,
+    let mut problems = Vec::new();
+    let platform_text = match fs::read(&platform_path) {
+        Ok(bytes) => bytes,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             return Err(LoadError::NoSpec {
                 dir: spec_dir.to_path_buf(),
@@ -75,22 +76,27 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
             });
         }
     };
-    let mut files = vec![SourceFile::new(PLATFORM_FILE, platform_text)];
+    let mut files = vec![text_file(
+        PLATFORM_FILE.to_owned(),
+        platform_text,
+        &mut problems,
+    )];
     for (stem, path) in files_with_extension(&spec_dir.join(ENVIRONMENTS_DIR), "kdl")? {
-        let text = fs::read_to_string(&path).map_err(|source| LoadError::Io {
+        let bytes = fs::read(&path).map_err(|source| LoadError::Io {
             path: path.clone(),
             source,
         })?;
-        files.push(SourceFile::new(
+        files.push(text_file(
             format!("{ENVIRONMENTS_DIR}/{stem}.kdl"),
-            text,
+            bytes,
+            &mut problems,
         ));
     }
 
     let kdl_files = files.len();
     let mut versions = Vec::new();
     for (stem, path) in files_with_extension(&spec_dir.join(VERSIONS_DIR), "yaml")? {
-        let text = fs::read_to_string(&path).map_err(|source| LoadError::Io {
+        let bytes = fs::read(&path).map_err(|source| LoadError::Io {
             path: path.clone(),
             source,
         })?;
@@ -98,10 +104,17 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
             file: files.len(),
             environment: stem.clone(),
         });
-        files.push(SourceFile::new(format!("{VERSIONS_DIR}/{stem}.yaml"), text));
+        files.push(text_file(
+            format!("{VERSIONS_DIR}/{stem}.yaml"),
+            bytes,
+            &mut problems,
+        ));
+    }
+    // A file that is not text cannot be parsed meaningfully; report every such file at once.
+    if !problems.is_empty() {
+        return Err(LoadError::Syntax(problems));
     }
 
-    let mut problems = Vec::new();
     let mut documents: Vec<KdlDocument> = files[..kdl_files]
         .iter()
         .map(|file| {
@@ -134,8 +147,125 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
     })
 }
 
+/// A spec file's text; one that is not UTF-8 is a problem at its first bad byte (its text then
+/// holds the valid part, so the problem can quote the line).
+fn text_file(name: String, bytes: Vec<u8>, problems: &mut Vec<Problem>) -> SourceFile {
+    match String::from_utf8(bytes) {
+        Ok(text) => SourceFile::new(name, text),
+        Err(error) => {
+            let bad = error.utf8_error().valid_up_to();
+            let bytes = error.into_bytes();
+            // Up to the end of the bad byte's line, with the bad bytes shown as U+FFFD.
+            let end = bytes[bad..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| bad + i);
+            let file = SourceFile::new(name, String::from_utf8_lossy(&bytes[..end]).into_owned());
+            problems.push(
+                Problem::new(
+                    &file,
+                    // U+FFFD, which stands for the bad byte in `text`, is three bytes long.
+                    (bad..bad + 3).into(),
+                    format!("`{}` is not UTF-8 text", file.name),
+                    format!("byte 0x{:02x} is not UTF-8", bytes[bad]),
+                )
+                .with_help("spec files are UTF-8: re-save the file as UTF-8 (the file may be in another encoding, or not a text file)"),
+            );
+            file
+        }
+    }
+}
+
+/// How deep blocks (`{ }`) and block comments (`/* */`) may nest. The spec needs four levels;
+/// the KDL parser recurses once per level, and about 1,400 levels overflow its stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// The first `{` or `/*` nested deeper than `MAX_DEPTH`, found by a scan that skips strings
+/// (quoted, raw `#"…"#`, multi-line `"""`) and line comments as KDL 2 does, before the parser
+/// sees the text.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut blocks, mut comments) = (0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if comments > 0 {
+            if rest.starts_with(b"*/") {
+                comments -= 1;
+                i += 2;
+            } else if rest.starts_with(b"/*") {
+                comments += 1;
+                if comments > MAX_DEPTH {
+                    return Some(i);
+                }
+                i += 2;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        match rest[0] {
+            b'/' if rest.starts_with(b"/*") => {
+                comments = 1;
+                i += 2;
+            }
+            b'/' if rest.starts_with(b"//") => {
+                i += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            }
+            b'#' | b'"' => {
+                let hashes = rest.iter().take_while(|&&b| b == b'#').count();
+                if rest.get(hashes) != Some(&b'"') {
+                    i += hashes.max(1);
+                    continue;
+                }
+                let quotes = if rest[hashes..].starts_with(b"\"\"\"") {
+                    3
+                } else {
+                    1
+                };
+                let mut close = vec![b'"'; quotes];
+                close.extend(std::iter::repeat_n(b'#', hashes));
+                let mut j = i + hashes + quotes;
+                // Escapes exist only in strings without `#`.
+                while j < bytes.len() && !bytes[j..].starts_with(&close) {
+                    j += if hashes == 0 && bytes[j] == b'\\' {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                i = j + close.len();
+            }
+            b'{' => {
+                blocks += 1;
+                if blocks > MAX_DEPTH {
+                    return Some(i);
+                }
+                i += 1;
+            }
+            b'}' => {
+                blocks = blocks.saturating_sub(1);
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Parses one KDL 2 document, turning the parser's diagnostics into problems in that file.
 pub fn parse(file: &SourceFile) -> Result<KdlDocument, Vec<Problem>> {
+    if let Some(offset) = too_deep(&file.text) {
+        return Err(vec![
+            Problem::new(
+                file,
+                (offset..offset + 1).into(),
+                format!("the spec nests blocks or comments more than {MAX_DEPTH} deep"),
+                "too deep",
+            )
+            .with_help("the spec language needs at most four levels of `{ }`: close the blocks above this line"),
+        ]);
+    }
     file.text.parse::<KdlDocument>().map_err(|error| {
         error
             .diagnostics
@@ -207,4 +337,50 @@ fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<(String, Path
     }
     paths.sort();
     Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_blocks_and_comments_but_not_strings() {
+        let nested = |open: &str, close: &str, depth: usize| {
+            format!("{}{}", open.repeat(depth), close.repeat(depth))
+        };
+        assert_eq!(too_deep(&nested("a {", "}", MAX_DEPTH)), None);
+        assert_eq!(
+            too_deep(&nested("a {", "}", MAX_DEPTH + 1)),
+            Some(3 * MAX_DEPTH + 2)
+        );
+        assert_eq!(too_deep(&nested("/*", "*/", MAX_DEPTH)), None);
+        assert!(too_deep(&nested("/*", "*/", MAX_DEPTH + 1)).is_some());
+        let braces = "{".repeat(MAX_DEPTH + 1);
+        for quiet in [
+            format!("a \"{braces}\""),
+            format!("a \"\\\"{braces}\""),
+            format!("a #\"\"{braces}\"#"),
+            format!("a #\"\\\"{braces}\"#"),
+            format!("a \"\"\"\n{braces}\n\"\"\""),
+            format!("// {braces}\na"),
+            format!("/* {braces} */ a"),
+        ] {
+            assert_eq!(too_deep(&quiet), None, "{quiet}");
+        }
+        // A string that never closes hides nothing: the parser reports it.
+        assert_eq!(too_deep(&format!("a \"{braces}")), None);
+    }
+
+    #[test]
+    fn the_first_bad_byte_is_located() {
+        let mut problems = Vec::new();
+        let file = text_file(
+            "a.kdl".to_owned(),
+            b"ok\nab\xffcd\nmore".to_vec(),
+            &mut problems,
+        );
+        assert_eq!(file.text.as_ref(), "ok\nab\u{fffd}cd");
+        assert_eq!((problems[0].line, problems[0].column), (2, 3));
+        assert!(problems[0].message.contains("is not UTF-8"));
+    }
 }

@@ -98,8 +98,17 @@ pub fn environment(templates_dir: Option<&Path>) -> Result<Environment<'static>,
                 .map_or_else(|| value.to_string(), str::to_owned);
             out.write_str(&escape_markdown(&text))?;
             Ok(())
+        } else if matches!(state.auto_escape(), AutoEscape::Json) && !value.is_safe() {
+            let json = serde_json::to_string(value).map_err(|error| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::BadSerialization,
+                    format!("cannot write JSON: {error}"),
+                )
+            })?;
+            out.write_str(&yaml_safe(&json))?;
+            Ok(())
         } else {
-            // Alloy values, then the built-in escaping (JSON, HTML) for everything else.
+            // Alloy values, then the built-in escaping (HTML) for everything else.
             alloy_format::formatter(out, state, value)
         }
     });
@@ -217,6 +226,33 @@ pub fn header(path: &str, sources: &[String]) -> String {
     }
 }
 
+/// JSON text made safe to read as YAML too: JSON leaves some characters raw that YAML reads
+/// differently. U+0085, U+2028 and U+2029 are line breaks to YAML (a double-quoted string folds
+/// them into a space), and DEL, the C1 controls, U+FEFF, U+FFFE and U+FFFF are not printable in
+/// YAML 1.1 (go-yaml, which Helm and Kubernetes use, rejects them). Each becomes a `\uXXXX`
+/// escape, which JSON and YAML both read back as the same character. Outside a string these
+/// characters cannot occur in JSON, so the replacement never changes structure.
+pub(crate) fn yaml_safe(json: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+    };
+    if !json.contains(unsafe_char) {
+        return std::borrow::Cow::Borrowed(json);
+    }
+    let mut safe = String::with_capacity(json.len() + 12);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            safe.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            safe.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(safe)
+}
+
 /// The auto-escape mode of Markdown templates.
 const MARKDOWN: &str = "markdown";
 
@@ -234,7 +270,7 @@ fn escape_markdown(text: &str) -> String {
             '<' => escaped.push_str("&lt;"),
             '>' => escaped.push_str("&gt;"),
             '&' => escaped.push_str("&amp;"),
-            '\n' | '\r' => escaped.push(' '),
+            '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => escaped.push(' '),
             c => escaped.push(c),
         }
     }
@@ -282,7 +318,9 @@ fn kargo_scalar(value: &str) -> minijinja::Value {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_'))
         && !value.starts_with(['-', '.']);
     if looks_typed || !plain {
-        minijinja::Value::from_safe_string(serde_json::Value::from(value).to_string())
+        minijinja::Value::from_safe_string(
+            yaml_safe(&serde_json::Value::from(value).to_string()).into_owned(),
+        )
     } else {
         minijinja::Value::from_safe_string(value.to_owned())
     }
@@ -442,6 +480,43 @@ mod tests {
         })?;
         env.add_template_owned(name.to_owned(), source.to_owned())?;
         env.get_template(name)?.render(context)
+    }
+
+    /// Characters YAML reads differently from JSON, or not at all.
+    const AWKWARD: &str = "a\u{2028}b\u{2029}c\u{85}d\u{7f}e\u{9f}f\u{feff}g\u{ffff}h\té";
+
+    #[test]
+    fn line_separators_and_controls_survive_every_yaml_and_json_path() {
+        let context =
+            minijinja::context! { s => AWKWARD, m => minijinja::context! { k => AWKWARD } };
+        for (name, source) in [
+            ("t.yaml.j2", "s: {{ s }}\n"),
+            ("t.yaml.j2", "s: {{ s | kargo_scalar }}\n"),
+            ("t.yaml.j2", "{{ m | toyaml }}\n"),
+            ("t.json.j2", "{\"s\": {{ s }}}\n"),
+        ] {
+            let out = render_one(name, source, context.clone()).unwrap();
+            for c in ['\u{2028}', '\u{2029}', '\u{85}', '\u{7f}', '\u{feff}'] {
+                assert!(!out.contains(c), "{source}: raw {c:?} in {out:?}");
+            }
+            let read: serde_json::Value = serde_norway::from_str(&out).unwrap();
+            let value = read.get("s").or_else(|| read.get("k")).unwrap();
+            assert_eq!(value.as_str(), Some(AWKWARD), "{source}: {out:?}");
+            if name.ends_with(".json.j2") {
+                let read: serde_json::Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(read["s"].as_str(), Some(AWKWARD));
+            }
+        }
+        let markdown = render_one("t.md.j2", "| {{ s }} |\n", context.clone()).unwrap();
+        assert!(
+            !markdown.contains(['\u{2028}', '\u{2029}', '\u{85}']),
+            "{markdown:?}"
+        );
+        let alloy = render_one("t.alloy.j2", "x = {{ s }}\n", context).unwrap();
+        assert!(
+            !alloy.contains(['\u{2028}', '\u{2029}', '\u{85}']),
+            "{alloy:?}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::charts;
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
 use crate::load::{ENVIRONMENTS_DIR, LoadedSpec, VERSIONS_DIR};
-use crate::model::{DURATION_PATTERN, Platform, TracesMode};
+use crate::model::{DURATION_PATTERN, MAX_EXACT, Platform, TracesMode};
 use crate::schema;
 
 const HOUR: u64 = 3_600;
@@ -120,6 +120,7 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
     if declared.is_empty() {
         // Still check the platform on its own, so its problems are not hidden.
         schema_problems(&validator, &base, &loaded.files, &mut problems);
+        secret_problems(&base, &loaded.files, &mut problems);
     }
     for (name, overlay) in declared {
         let merged = match overlay {
@@ -128,6 +129,8 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
         };
         let before = problems.len();
         schema_problems(&validator, &merged, &loaded.files, &mut problems);
+        // After the schema check, so a secret counts as a problem however else the value is wrong.
+        secret_problems(&merged, &loaded.files, &mut problems);
         // A misspelt key hides a required one: the typed model cannot be built until it is fixed.
         if problems.len() > before || !merged.misspelt.is_empty() {
             continue;
@@ -636,6 +639,26 @@ fn schema_problems(
     }
 }
 
+/// Every secret written into the document (`secrets::find`), at its origin.
+fn secret_problems(document: &Document, files: &[SourceFile], problems: &mut Vec<Problem>) {
+    for finding in crate::secrets::find(&document.value) {
+        let origin = document.origins.find(&finding.pointer);
+        problems.push(
+            Problem::new(
+                &files[origin.file],
+                origin.span,
+                format!(
+                    "{} looks like it holds {}; the spec must not hold secrets",
+                    describe_location(&finding.pointer),
+                    finding.what
+                ),
+                "a secret",
+            )
+            .with_help(finding.help),
+        );
+    }
+}
+
 fn semantic_problems(
     platform: &Platform,
     origins: &Origins,
@@ -660,8 +683,18 @@ fn semantic_problems(
                 help,
             );
         }
-        if tenant.retention.seconds() == Some(0) {
-            report(&format!("{pointer}/retention"), format!("tenant `{id}` has a retention of zero"), "must be longer than zero", "a zero retention means \"keep forever\" in Mimir but \"delete now\" elsewhere; write the real period, for example `30d`".to_owned());
+        let default_burst = u128::from(tenant.ingestion_rate)
+            * u128::from(crate::plan::backends::MIMIR_BURST_SECONDS);
+        if tenant.ingestion_burst.is_none() && default_burst > u128::from(MAX_EXACT) {
+            report(
+                &format!("{pointer}/ingestion-rate"),
+                format!(
+                    "tenant `{id}` has no ingestion burst, and the default ({default_burst}, {}× the rate) is more than Mimir reads exactly ({MAX_EXACT})",
+                    crate::plan::backends::MIMIR_BURST_SECONDS
+                ),
+                "default burst too large",
+                format!("lower the rate, or set `ingestion-burst=` (at most {MAX_EXACT})"),
+            );
         }
         if let (Some(burst), rate) = (tenant.ingestion_burst, tenant.ingestion_rate) {
             if burst < rate {
@@ -679,7 +712,7 @@ fn semantic_problems(
     }
     for (id, tenant) in &platform.tenants {
         let logs_retention = tenant.logs.retention.as_ref().unwrap_or(&tenant.retention);
-        if logs_retention.seconds().is_some_and(|s| s > 0 && s < DAY) {
+        if logs_retention.in_range() && logs_retention.seconds() < DAY {
             let pointer = pointer_child("/tenant", id);
             let pointer = match tenant.logs.retention {
                 Some(_) => format!("{pointer}/logs/retention"),
@@ -687,39 +720,28 @@ fn semantic_problems(
             };
             report(
                 &pointer,
-                format!("tenant `{id}` keeps logs for `{}`, less than a day", logs_retention.0),
+                format!("tenant `{id}` keeps logs for `{}`, less than a day", logs_retention.text()),
                 "shorter than 24h",
                 "Loki applies retention per day of index: make it at least `24h`, or set a longer `logs retention=` for this tenant".to_owned(),
             );
         }
     }
-    let block_range = platform.metrics.block_range.seconds().unwrap_or(0);
-    if block_range == 0 || 12 * HOUR % block_range != 0 {
+    let block_range = platform.metrics.block_range.millis();
+    if platform.metrics.block_range.in_range() && (12 * u128::from(HOUR) * 1_000) % block_range != 0
+    {
         report(
             "/metrics/block-range",
-            format!("the Mimir block range `{}` does not divide 12h", platform.metrics.block_range.0),
+            format!("the Mimir block range `{}` does not divide 12h", platform.metrics.block_range.text()),
             "must divide 12h",
             "the compactor merges blocks into 12h and 24h ranges; use `1h`, `2h`, `3h`, `4h`, `6h` or `12h`".to_owned(),
         );
     }
-    for (pointer, duration) in [
-        ("/logs/flush", &platform.logs.flush),
-        ("/traces/block-duration", &platform.traces.block_duration),
-        (
-            "/traces/compaction-window",
-            &platform.traces.compaction_window,
-        ),
-    ] {
-        if duration.seconds() == Some(0) {
-            report(
-                pointer,
-                format!(
-                    "`{}` must be longer than zero",
-                    &pointer[1..].replace('/', ".")
-                ),
-                "zero",
-                "write a real period, for example `5m`".to_owned(),
-            );
+    for (pointer, duration) in durations(platform) {
+        duration_problem(&pointer, duration, &mut report);
+    }
+    if let Some(diagnose) = &platform.diagnose {
+        if let Some(every) = crate::model::Duration::parse(&diagnose.every) {
+            duration_problem("/diagnose/every", &every, &mut report);
         }
     }
     let traces = &platform.traces;
@@ -736,7 +758,7 @@ fn semantic_problems(
             "monolithic runs one",
             "remove `replicas`, or use `mode=\"microservices\"` with a `kafka` to run several".to_owned(),
         ),
-        TracesMode::Monolithic if traces.compaction_window.seconds() != Some(HOUR) => report(
+        TracesMode::Monolithic if traces.compaction_window.millis() != u128::from(HOUR) * 1_000 => report(
             "/traces/compaction-window",
             "monolithic Tempo compacts over its default one-hour window; its chart cannot change it".to_owned(),
             "only in microservices mode",
@@ -776,17 +798,17 @@ fn semantic_problems(
         ("/gitops/kargo/interval", &platform.gitops.kargo.interval),
     ] {
         let kargo_units = duration
-            .0
+            .text()
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, 'h' | 'm' | 's'))
-            && !duration.0.contains("ms");
+            && !duration.text().contains("ms");
         if !kargo_units {
             report(
                 pointer,
                 format!(
                     "Kargo reads `{}` only in hours, minutes and seconds, not `{}`",
                     &pointer[1..].replace('/', "."),
-                    duration.0
+                    duration.text()
                 ),
                 "use h, m or s",
                 "for example `24h` rather than `1d`".to_owned(),
@@ -794,6 +816,18 @@ fn semantic_problems(
         }
     }
     collector_problems(platform, &mut report);
+    url_problems(platform, &mut report);
+    if let Err(why) = check_label_key(&platform.tenancy.label) {
+        report(
+            "/tenancy/label",
+            format!(
+                "the tenancy label `{}` is not a Kubernetes label key: {why}",
+                shorten(&platform.tenancy.label.escape_debug().to_string())
+            ),
+            "not a label key",
+            "a label key is an optional DNS-subdomain prefix and `/`, then a name of at most 63 letters, digits, `-`, `_` and `.`, for example `platform.example.com/tenant`".to_owned(),
+        );
+    }
     let default = &platform.tenancy.default;
     if !platform.tenants.contains_key(default) {
         let help = did_you_mean(default, platform.tenants.keys().map(String::as_str))
@@ -813,6 +847,83 @@ fn semantic_problems(
             format!("the default tenant `{default}` is not a declared tenant"),
             "unknown tenant",
             help,
+        );
+    }
+}
+
+/// Every duration of the platform, by JSON pointer.
+fn durations(platform: &Platform) -> Vec<(String, &crate::model::Duration)> {
+    let mut all = vec![
+        (
+            "/metrics/block-range".to_owned(),
+            &platform.metrics.block_range,
+        ),
+        ("/logs/flush".to_owned(), &platform.logs.flush),
+        (
+            "/traces/block-duration".to_owned(),
+            &platform.traces.block_duration,
+        ),
+        (
+            "/traces/compaction-window".to_owned(),
+            &platform.traces.compaction_window,
+        ),
+        ("/gitops/kargo/soak".to_owned(), &platform.gitops.kargo.soak),
+        (
+            "/gitops/kargo/interval".to_owned(),
+            &platform.gitops.kargo.interval,
+        ),
+        (
+            "/collector/scrape-interval".to_owned(),
+            &platform.collector.scrape_interval,
+        ),
+    ];
+    for (id, tenant) in &platform.tenants {
+        let pointer = pointer_child("/tenant", id);
+        all.push((format!("{pointer}/retention"), &tenant.retention));
+        for (signal, limits) in [
+            ("logs", &tenant.logs),
+            ("traces", &tenant.traces),
+            ("profiles", &tenant.profiles),
+        ] {
+            if let Some(retention) = &limits.retention {
+                all.push((format!("{pointer}/{signal}/retention"), retention));
+            }
+        }
+    }
+    all
+}
+
+/// A duration of zero, or longer than every backend can hold (`Duration::MAX_MILLIS`).
+fn duration_problem(
+    pointer: &str,
+    duration: &crate::model::Duration,
+    report: &mut impl FnMut(&str, String, &str, String),
+) {
+    let key = pointer[1..].replace('/', ".");
+    if duration.millis() == 0 {
+        let help = if pointer.ends_with("/retention") {
+            "a zero retention means \"keep forever\" in Mimir but \"delete now\" elsewhere; write the real period, for example `30d`"
+        } else {
+            "write a real period, for example `5m`"
+        };
+        report(
+            pointer,
+            format!(
+                "`{key}` must be longer than zero, found `{}`",
+                duration.text()
+            ),
+            "must be longer than zero",
+            help.to_owned(),
+        );
+    } else if !duration.in_range() {
+        report(
+            pointer,
+            format!(
+                "`{key}` is `{}`, longer than the backends can hold",
+                shorten(duration.text())
+            ),
+            "at most 2562047h (about 292 years)",
+            "Go and Prometheus durations hold at most 2^63 nanoseconds; write a real period, for example `90d` or `5y`".to_owned(),
         );
     }
 }
@@ -870,17 +981,126 @@ fn collector_problems(platform: &Platform, report: &mut impl FnMut(&str, String,
         }
     }
     let interval = &platform.collector.scrape_interval;
-    if interval.seconds().is_some_and(|s| s < 1) {
+    if interval.in_range() && interval.millis() < 1_000 {
         report(
             "/collector/scrape-interval",
             format!(
                 "the collector's scrape interval `{}` is shorter than a second",
-                interval.0
+                interval.text()
             ),
             "at least 1s",
             "write a period of whole seconds, for example `30s` or `1m`".to_owned(),
         );
     }
+}
+
+/// The URLs of the spec: each parses (RFC 3986), has the scheme its consumer speaks and a host,
+/// and no query or fragment where none belongs. Credentials in a URL are `secrets`' to report.
+fn url_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &str, String)) {
+    let mut urls = vec![
+        ("/cluster", platform.cluster.as_str(), &["https"][..]),
+        (
+            "/gitops/repo",
+            platform.gitops.repo.as_str(),
+            &["https", "http", "ssh", "git"][..],
+        ),
+    ];
+    if let Some(errors) = &platform.errors {
+        urls.push(("/errors/url", errors.url.as_str(), &["https", "http"][..]));
+    }
+    if let Some(base_url) = platform
+        .diagnose
+        .as_ref()
+        .and_then(|d| d.base_url.as_deref())
+    {
+        urls.push(("/diagnose/base-url", base_url, &["https", "http"][..]));
+    }
+    for (pointer, url, schemes) in urls {
+        if pointer == "/gitops/repo" && is_scp_like(url) {
+            continue;
+        }
+        if let Err(why) = check_url(url, schemes) {
+            let key = pointer[1..].replace('/', ".");
+            report(
+                pointer,
+                format!("`{key}` is not a usable URL: {why}"),
+                "not a URL",
+                format!(
+                    "write a URL with a scheme ({}) and a host, for example `{}://host.example.com`",
+                    schemes.join(", "),
+                    schemes[0]
+                ),
+            );
+        }
+    }
+}
+
+/// `git@host:path`, the form git and Argo CD accept for SSH clone URLs.
+fn is_scp_like(url: &str) -> bool {
+    let Some((user_host, path)) = url.split_once(':') else {
+        return false;
+    };
+    let host = user_host.rsplit('@').next().unwrap_or_default();
+    !url.contains("://")
+        && user_host.contains('@')
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        && !path.is_empty()
+        && !path.chars().any(char::is_whitespace)
+}
+
+fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
+    let parsed = fluent_uri::Uri::parse(url).map_err(|error| error.to_string())?;
+    let scheme = parsed.scheme().as_str().to_ascii_lowercase();
+    if !schemes.contains(&scheme.as_str()) {
+        return Err(format!("the scheme is `{scheme}`"));
+    }
+    match parsed.authority() {
+        Some(authority) if !authority.host().is_empty() => {}
+        _ => return Err("it has no host".to_owned()),
+    }
+    if parsed.fragment().is_some() {
+        return Err("it has a fragment (`#…`)".to_owned());
+    }
+    Ok(())
+}
+
+/// A Kubernetes label key: `[prefix/]name`, the prefix a DNS subdomain of at most 253
+/// characters, the name at most 63 alphanumerics, `-`, `_` and `.`, alphanumeric at both ends.
+pub fn check_label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if name.is_empty() || name.len() > 63 {
+        return Err("the name (after any `/`) must be 1 to 63 characters".to_owned());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || !alnum(name.chars().next())
+        || !alnum(name.chars().last())
+    {
+        return Err("the name must be letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit".to_owned());
+    }
+    if let Some(prefix) = prefix {
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        };
+        if prefix.len() > 253 || !prefix.split('.').all(label_ok) {
+            return Err("the prefix (before `/`) must be a DNS subdomain: lower-case letters, digits, `-` and `.`".to_owned());
+        }
+    }
+    Ok(())
 }
 
 /// A tenant id must work as a file name, a Kubernetes name (RFC 1123 label), an `X-Scope-OrgID`

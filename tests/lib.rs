@@ -15,6 +15,7 @@ mod diff_base;
 mod docs;
 mod errors;
 mod grafana;
+mod hardening;
 mod init;
 mod location;
 mod manual;

@@ -7,7 +7,7 @@ use super::{BucketPlan, ResourcesPlan, resources};
 use crate::model::{Platform, TracesMode};
 
 /// Default Mimir burst: ten seconds' worth of the rate, Mimir's own ratio for its defaults.
-pub(super) const MIMIR_BURST_SECONDS: u64 = 10;
+pub(crate) const MIMIR_BURST_SECONDS: u64 = 10;
 /// Tempo's default `max_bytes_per_trace`.
 const TEMPO_MAX_BYTES_PER_TRACE: u64 = 5_000_000;
 /// Replication factor when there are enough replicas.
@@ -120,12 +120,8 @@ pub(super) fn mimir(platform: &Platform) -> MimirPlan {
         replicas: spec.replicas,
         replication_factor: spec.replicas.min(REPLICATION_FACTOR),
         spread: spec.replicas > 1,
-        block_range: spec.block_range.0.clone(),
-        compactor_block_ranges: vec![
-            spec.block_range.0.clone(),
-            "12h".to_owned(),
-            "24h".to_owned(),
-        ],
+        block_range: spec.block_range.go(),
+        compactor_block_ranges: vec![spec.block_range.go(), "12h".to_owned(), "24h".to_owned()],
         resources: resources(&spec.resources),
         blocks_bucket: bucket("mimir-blocks", ns, "mimir", "BLOCKS_"),
         ruler_bucket: bucket("mimir-ruler", ns, "mimir", "RULER_"),
@@ -142,7 +138,7 @@ pub(super) fn loki(platform: &Platform) -> LokiPlan {
         namespace: ns.to_owned(),
         replicas: spec.replicas,
         replication_factor: spec.replicas.min(REPLICATION_FACTOR),
-        flush: spec.flush.0.clone(),
+        flush: spec.flush.go(),
         ingestion_rate_mb: spec.ingestion_rate_mb,
         ingestion_burst_mb: spec.ingestion_burst_mb,
         resources: resources(&spec.resources),
@@ -174,8 +170,8 @@ pub(super) fn tempo(platform: &Platform) -> TempoPlan {
         template,
         kafka: spec.kafka.clone(),
         replicas: spec.replicas,
-        block_duration: spec.block_duration.0.clone(),
-        compaction_window: spec.compaction_window.0.clone(),
+        block_duration: spec.block_duration.go(),
+        compaction_window: spec.compaction_window.go(),
         ingestion_rate_bytes: u64::from(spec.ingestion_rate_mb) * super::MIB,
         ingestion_burst_bytes: u64::from(spec.ingestion_burst_mb) * super::MIB,
         max_traces_per_tenant: spec.max_traces_per_tenant,

@@ -180,7 +180,7 @@ pub(super) fn collector(
             trace_drop_conditions: trace_drop_conditions(&tenant_attribute, id, &default, &ids),
         })
         .collect();
-    let interval = spec.scrape_interval.seconds().unwrap_or(0).max(1);
+    let interval = spec.scrape_interval.seconds();
     let jaeger = platform.traces.jaeger.then_some(JAEGER_PORTS);
     let zipkin = platform.traces.zipkin.then_some(ZIPKIN_PORTS);
     let ports: Vec<PortPlan> = [Some(OTLP_PORTS), jaeger, zipkin]

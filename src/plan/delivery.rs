@@ -384,8 +384,7 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
             StagePlan {
                 name: env.clone(),
                 upstream: index.checked_sub(1).map(|up| plans[up].environment.clone()),
-                soak: (index == last && index > 0)
-                    .then(|| spec.platform.gitops.kargo.soak.0.clone()),
+                soak: (index == last && index > 0).then(|| spec.platform.gitops.kargo.soak.go()),
                 auto_promote: index != last,
                 warehouses: plan
                     .delivery
@@ -431,7 +430,7 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
             .map(|s| s.platform.gitops.branch.clone())
             .unwrap_or_default(),
         interval: first
-            .map(|s| s.platform.gitops.kargo.interval.0.clone())
+            .map(|s| s.platform.gitops.kargo.interval.go())
             .unwrap_or_default(),
         warehouses,
         stages,

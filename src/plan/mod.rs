@@ -6,7 +6,7 @@
 //! ordered (tenants by id, buckets by name), so rendering it is deterministic.
 
 mod apps;
-mod backends;
+pub(crate) mod backends;
 mod collector;
 mod delivery;
 pub mod grafana;
@@ -84,7 +84,7 @@ pub struct MetricsLimits {
     pub ingestion_rate: u64,
     pub ingestion_burst: u64,
     pub max_series: Option<u64>,
-    /// As written in the spec (`90d`): Mimir reads Prometheus-style durations.
+    /// Prometheus-style (`90d`), as Mimir reads it: `Duration::prometheus`.
     pub retention: String,
 }
 
@@ -161,7 +161,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
                         .saturating_mul(backends::MIMIR_BURST_SECONDS),
                 ),
                 max_series: tenant.max_series,
-                retention: tenant.retention.0.clone(),
+                retention: tenant.retention.prometheus(),
             },
             logs: byte_limits(
                 &tenant.logs,
@@ -425,14 +425,13 @@ pub(crate) fn byte_limits(
     let rate = limits.ingestion_rate_mb.unwrap_or(default_rate_mb);
     let burst = limits.ingestion_burst_mb.unwrap_or(default_burst_mb);
     let retention = limits.retention.as_ref().unwrap_or(tenant_retention);
-    let seconds = retention.seconds().unwrap_or(0);
     ByteLimits {
         ingestion_rate_mb: rate,
         ingestion_burst_mb: burst,
         ingestion_rate_bytes: u64::from(rate) * MIB,
         ingestion_burst_bytes: u64::from(burst) * MIB,
-        retention_hours: format!("{}h", seconds.div_ceil(3_600)),
-        retention_seconds: seconds,
+        retention_hours: retention.hours(),
+        retention_seconds: retention.seconds(),
     }
 }
 

@@ -97,10 +97,14 @@ fn write_literal(text: &mut String, value: &Value) -> Result<(), Error> {
 }
 
 /// A double-quoted Alloy string.
+/// A JSON string, which Alloy's scanner reads, with the characters YAML would misread escaped
+/// as well (`super::yaml_safe`): the file is also carried inside a ConfigMap.
 fn quote(text: &str) -> Result<String, Error> {
-    serde_json::to_string(text).map_err(|error| {
-        Error::new(ErrorKind::BadSerialization, "cannot quote a string").with_source(error)
-    })
+    serde_json::to_string(text)
+        .map(|json| super::yaml_safe(&json).into_owned())
+        .map_err(|error| {
+            Error::new(ErrorKind::BadSerialization, "cannot quote a string").with_source(error)
+        })
 }
 
 fn cannot_print(value: &Value, why: &str) -> Error {
