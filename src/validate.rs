@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use crate::capacity::{self, CapacityPlan};
+use crate::compute::{self, ComputePlan};
 use crate::charts;
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
@@ -54,6 +55,8 @@ pub struct EnvironmentSpec {
     pub versions: BTreeMap<String, String>,
     /// The storage the environment needs, against its budget.
     pub capacity: CapacityPlan,
+    /// The CPU and memory the environment requests, against its nodes.
+    pub compute: ComputePlan,
 }
 
 /// Validates the loaded spec, or returns every problem found in it.
@@ -117,6 +120,8 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
     let mut environments = Vec::new();
     // Environments over their capacity budget, with where their raw capacity is declared.
     let mut over: Vec<(usize, document::Origin)> = Vec::new();
+    // Environments whose requests do not fit their nodes, with where the nodes are declared.
+    let mut unfit: Vec<(usize, document::Origin)> = Vec::new();
     if declared.is_empty() {
         // Still check the platform on its own, so its problems are not hidden.
         schema_problems(&validator, &base, &loaded.files, &mut problems);
@@ -163,12 +168,17 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
                 if capacity.is_over_budget() {
                     over.push((environments.len(), merged.origins.find("/capacity/raw")));
                 }
+                let compute = compute::plan(&name, &platform);
+                if compute.is_over() {
+                    unfit.push((environments.len(), merged.origins.find("/compute/nodes")));
+                }
                 environments.push(EnvironmentSpec {
                     name,
                     platform,
                     sources,
                     versions,
                     capacity,
+                    compute,
                 });
             }
             Err(error) => {
@@ -204,7 +214,11 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
     }
     let mut warnings = Vec::new();
     let mut over_budget = Vec::new();
-    for (problem, enforce) in budget_problems(&environments, &over, &loaded.files) {
+    let fit = compute_fit_problems(&environments, &unfit, &loaded.files);
+    for (problem, enforce) in budget_problems(&environments, &over, &loaded.files)
+        .into_iter()
+        .chain(fit)
+    {
         match (enforce, budget) {
             (false, _) => warnings.push(problem),
             (true, Budget::Enforce) => problems.push(problem),
@@ -284,6 +298,55 @@ fn budget_problems(
                     "{} × max fill {} = {}",
                     budget.raw_capacity, budget.max_fill_text, budget.budget
                 ),
+            )
+            .with_help(help);
+            Some((problem, plan.enforce))
+        })
+        .collect()
+}
+
+/// The environments whose requests do not fit their nodes, each problem pointing at the nodes,
+/// and whether the fit is enforced.
+fn compute_fit_problems(
+    environments: &[EnvironmentSpec],
+    unfit: &[(usize, document::Origin)],
+    files: &[SourceFile],
+) -> Vec<(Problem, bool)> {
+    unfit
+        .iter()
+        .filter_map(|(index, origin)| {
+            let plan = &environments[*index].compute;
+            let nodes = plan.nodes.as_ref()?;
+            let mut why: Vec<String> = plan.unplaceable.clone();
+            if let Some(headroom) = plan.headroom_text.as_ref().filter(|h| h.contains('-')) {
+                why.push(format!("headroom {headroom}"));
+            }
+            for node in plan.per_node.iter().filter(|n| !n.fits) {
+                why.push(format!(
+                    "node {} would request {} of {}",
+                    node.node,
+                    node.requests.text(),
+                    nodes.allocatable.text()
+                ));
+            }
+            let mut help = format!(
+                "`lgtmc plan --env {}` shows each component and node: lower a size (`compute {{ container … }}`, a section's `resources`), fewer replicas, or more or larger nodes",
+                plan.environment
+            );
+            if !plan.enforce {
+                help.push_str("; `compute enforce=#true` makes this an error");
+            }
+            let problem = Problem::new(
+                &files[origin.file],
+                origin.span,
+                format!(
+                    "environment `{}` requests {}, which does not fit {} nodes: {}",
+                    plan.environment,
+                    plan.requests_text,
+                    nodes.count,
+                    why.join("; ")
+                ),
+                format!("allocatable {} per node", nodes.allocatable.text()),
             )
             .with_help(help);
             Some((problem, plan.enforce))
@@ -757,6 +820,7 @@ fn semantic_problems(
         }
     }
     capacity_problems(platform, &mut report);
+    compute_problems(platform, &mut report);
     for (pointer, duration) in [
         ("/gitops/kargo/soak", &platform.gitops.kargo.soak),
         ("/gitops/kargo/interval", &platform.gitops.kargo.interval),
@@ -800,6 +864,88 @@ fn semantic_problems(
             "unknown tenant",
             help,
         );
+    }
+}
+
+/// The `compute` section and every `resources`: quantities that parse to whole millicores and
+/// bytes, more than zero; container keys the plan knows; `enforce` only with nodes.
+fn compute_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &str, String)) {
+    let spec = &platform.compute;
+    let mut quantities: Vec<(String, &str, bool)> = Vec::new();
+    if let Some(nodes) = &spec.nodes {
+        quantities.push(("/compute/nodes/cpu".to_owned(), &nodes.cpu, true));
+        quantities.push(("/compute/nodes/memory".to_owned(), &nodes.memory, false));
+    }
+    for (section, resources) in [
+        ("metrics", &platform.metrics.resources),
+        ("logs", &platform.logs.resources),
+        ("traces", &platform.traces.resources),
+        ("profiles", &platform.profiles.resources),
+        ("collector", &platform.collector.resources),
+    ] {
+        if let Some(cpu) = &resources.cpu {
+            quantities.push((format!("/{section}/resources/cpu"), cpu, true));
+        }
+        if let Some(memory) = &resources.memory {
+            quantities.push((format!("/{section}/resources/memory"), memory, false));
+        }
+    }
+    for (key, resources) in &spec.containers {
+        let pointer = pointer_child("/compute/container", key);
+        if let Some((_, section)) = compute::SECTION_CONTAINERS.iter().find(|(k, _)| k == key) {
+            report(
+                &pointer,
+                format!("container `{key}` is sized by its section's `resources`"),
+                "sized elsewhere",
+                format!("write `{section} {{ resources cpu=\"…\" memory=\"…\" }}` instead"),
+            );
+        } else if !compute::CONTAINERS.iter().any(|c| c.key == key) {
+            let help = did_you_mean(key, compute::CONTAINERS.iter().map(|c| c.key))
+                .unwrap_or_else(|| "`lgtmc plan --format json` lists every container key (`sizes`)".to_owned());
+            report(&pointer, format!("`{key}` is not a container the plan knows"), "unknown container", help);
+        }
+        if let Some(cpu) = &resources.cpu {
+            quantities.push((format!("{pointer}/cpu"), cpu, true));
+        }
+        if let Some(memory) = &resources.memory {
+            quantities.push((format!("{pointer}/memory"), memory, false));
+        }
+    }
+    for (pointer, text, is_cpu) in quantities {
+        let parsed = if is_cpu {
+            compute::parse_cpu(text)
+        } else {
+            compute::parse_memory(text)
+        };
+        match parsed {
+            None if is_cpu => report(&pointer, format!("the CPU quantity `{text}` is not a whole number of millicores"), "not whole millicores", "write millicores (`250m`) or CPUs with at most three decimals (`1.5`)".to_owned()),
+            None => report(&pointer, format!("the memory quantity `{text}` is more than 16 EiB"), "too large", "write a size such as `512Mi` or `4Gi`".to_owned()),
+            Some(0) => report(&pointer, format!("`{text}` is zero"), "must be more than zero", "a container that requests nothing is scheduled anywhere and evicted first; write its real size".to_owned()),
+            Some(_) => {}
+        }
+    }
+    if let Some(nodes) = &spec.nodes {
+        let cpu = (compute::parse_cpu(&nodes.cpu), compute::parse_cpu(&spec.reserve.cpu));
+        let memory = (compute::parse_memory(&nodes.memory), compute::parse_memory(&spec.reserve.memory));
+        for (pointer, what, (size, reserve)) in [("/compute/reserve/cpu", "CPU", cpu), ("/compute/reserve/memory", "memory", memory)] {
+            if let (Some(size), Some(reserve)) = (size, reserve) {
+                if reserve >= size {
+                    report(pointer, format!("the reserve takes all of a node's {what}"), "nothing left", "the reserve is what each node keeps outside the platform; make it less than the node".to_owned());
+                }
+            }
+        }
+    } else if spec.enforce {
+        report(
+            "/compute/enforce",
+            "`enforce` needs nodes, and `compute` declares none".to_owned(),
+            "nothing to enforce",
+            "add `nodes count=… cpu=\"…\" memory=\"…\"` to `compute`, or remove `enforce`".to_owned(),
+        );
+    }
+    for (pointer, text) in [("/compute/reserve/cpu", &spec.reserve.cpu)] {
+        if compute::parse_cpu(text).is_none() {
+            report(pointer, format!("the CPU quantity `{text}` is not a whole number of millicores"), "not whole millicores", "write millicores (`250m`) or CPUs with at most three decimals (`1.5`)".to_owned());
+        }
     }
 }
 
