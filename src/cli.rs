@@ -383,9 +383,15 @@ fn capacity_plan(cli: &Cli, args: &PlanArgs) -> Result<i32, Error> {
         .filter(|p| selected(&p.environment))
         .cloned()
         .collect();
+    let compute: Vec<_> = report
+        .compute
+        .iter()
+        .filter(|p| selected(&p.environment))
+        .cloned()
+        .collect();
     print_out(&match args.format {
-        PlanFormat::Text => crate::capacity::text(&plans),
-        PlanFormat::Json => crate::capacity::json(&report.platform, &plans),
+        PlanFormat::Text => crate::capacity::text(&plans, &compute),
+        PlanFormat::Json => crate::capacity::json(&report.platform, &plans, &compute),
         PlanFormat::Markdown => report
             .plans
             .iter()

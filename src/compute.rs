@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::model::Platform;
 
 pub use catalogue::{CONTAINERS, Placement, SECTION_CONTAINERS, SENTRY_WORKLOADS, SNUBA_WORKLOADS};
-pub use report::text;
+pub use report::{cpu as cpu_text, text};
 
 const KIB: u64 = 1 << 10;
 const MIB: u64 = 1 << 20;

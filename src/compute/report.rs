@@ -68,7 +68,7 @@ pub fn text(plan: &ComputePlan) -> String {
 }
 
 /// Millicores as CPUs with up to three decimals: `9.71`, `0.05`, `3`.
-pub(super) fn cpu(millis: u64) -> String {
+pub fn cpu(millis: u64) -> String {
     let text = format!("{}.{:03}", millis / 1_000, millis % 1_000);
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
