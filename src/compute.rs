@@ -385,11 +385,14 @@ fn place(workloads: &[WorkloadPlan], nodes: &NodesPlan) -> (Vec<NodeLoad>, Vec<S
             ));
         }
         let mut here = vec![0u64; count];
-        for _ in 0..workload.replicas.min(if workload.placement == Placement::EveryNode {
-            nodes.count
-        } else {
-            u64::MAX
-        }) {
+        for _ in 0..workload
+            .replicas
+            .min(if workload.placement == Placement::EveryNode {
+                nodes.count
+            } else {
+                u64::MAX
+            })
+        {
             let candidates = (0..count).filter(|&n| match workload.placement {
                 Placement::EveryNode | Placement::OnePerNode | Placement::Spread => {
                     here[n] == *here.iter().min().unwrap_or(&0)
@@ -418,10 +421,7 @@ fn place(workloads: &[WorkloadPlan], nodes: &NodesPlan) -> (Vec<NodeLoad>, Vec<S
             node,
             pods: *pods,
             requests: *requests,
-            cpu_share: crate::capacity::percent(
-                requests.cpu_millis,
-                nodes.allocatable.cpu_millis,
-            ),
+            cpu_share: crate::capacity::percent(requests.cpu_millis, nodes.allocatable.cpu_millis),
             memory_share: crate::capacity::percent(
                 requests.memory_bytes,
                 nodes.allocatable.memory_bytes,

@@ -10,8 +10,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use crate::capacity::{self, CapacityPlan};
-use crate::compute::{self, ComputePlan};
 use crate::charts;
+use crate::compute::{self, ComputePlan};
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
 use crate::load::{ENVIRONMENTS_DIR, LoadedSpec, VERSIONS_DIR};
@@ -900,9 +900,16 @@ fn compute_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &
                 format!("write `{section} {{ resources cpu=\"…\" memory=\"…\" }}` instead"),
             );
         } else if !compute::CONTAINERS.iter().any(|c| c.key == key) {
-            let help = did_you_mean(key, compute::CONTAINERS.iter().map(|c| c.key))
-                .unwrap_or_else(|| "`lgtmc plan --format json` lists every container key (`sizes`)".to_owned());
-            report(&pointer, format!("`{key}` is not a container the plan knows"), "unknown container", help);
+            let help =
+                did_you_mean(key, compute::CONTAINERS.iter().map(|c| c.key)).unwrap_or_else(|| {
+                    "`lgtmc plan --format json` lists every container key (`sizes`)".to_owned()
+                });
+            report(
+                &pointer,
+                format!("`{key}` is not a container the plan knows"),
+                "unknown container",
+                help,
+            );
         }
         if let Some(cpu) = &resources.cpu {
             quantities.push((format!("{pointer}/cpu"), cpu, true));
@@ -925,9 +932,18 @@ fn compute_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &
         }
     }
     if let Some(nodes) = &spec.nodes {
-        let cpu = (compute::parse_cpu(&nodes.cpu), compute::parse_cpu(&spec.reserve.cpu));
-        let memory = (compute::parse_memory(&nodes.memory), compute::parse_memory(&spec.reserve.memory));
-        for (pointer, what, (size, reserve)) in [("/compute/reserve/cpu", "CPU", cpu), ("/compute/reserve/memory", "memory", memory)] {
+        let cpu = (
+            compute::parse_cpu(&nodes.cpu),
+            compute::parse_cpu(&spec.reserve.cpu),
+        );
+        let memory = (
+            compute::parse_memory(&nodes.memory),
+            compute::parse_memory(&spec.reserve.memory),
+        );
+        for (pointer, what, (size, reserve)) in [
+            ("/compute/reserve/cpu", "CPU", cpu),
+            ("/compute/reserve/memory", "memory", memory),
+        ] {
             if let (Some(size), Some(reserve)) = (size, reserve) {
                 if reserve >= size {
                     report(pointer, format!("the reserve takes all of a node's {what}"), "nothing left", "the reserve is what each node keeps outside the platform; make it less than the node".to_owned());
@@ -939,12 +955,18 @@ fn compute_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &
             "/compute/enforce",
             "`enforce` needs nodes, and `compute` declares none".to_owned(),
             "nothing to enforce",
-            "add `nodes count=… cpu=\"…\" memory=\"…\"` to `compute`, or remove `enforce`".to_owned(),
+            "add `nodes count=… cpu=\"…\" memory=\"…\"` to `compute`, or remove `enforce`"
+                .to_owned(),
         );
     }
     for (pointer, text) in [("/compute/reserve/cpu", &spec.reserve.cpu)] {
         if compute::parse_cpu(text).is_none() {
-            report(pointer, format!("the CPU quantity `{text}` is not a whole number of millicores"), "not whole millicores", "write millicores (`250m`) or CPUs with at most three decimals (`1.5`)".to_owned());
+            report(
+                pointer,
+                format!("the CPU quantity `{text}` is not a whole number of millicores"),
+                "not whole millicores",
+                "write millicores (`250m`) or CPUs with at most three decimals (`1.5`)".to_owned(),
+            );
         }
     }
 }

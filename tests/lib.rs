@@ -9,6 +9,7 @@ mod backends;
 mod capacity;
 mod check;
 mod collector;
+mod compute;
 mod crds;
 mod delivery;
 mod diff_base;

@@ -32,7 +32,12 @@ pub struct Default {
     pub source: &'static str,
 }
 
-const fn size(key: &'static str, cpu_millis: u64, memory_mib: u64, source: &'static str) -> Default {
+const fn size(
+    key: &'static str,
+    cpu_millis: u64,
+    memory_mib: u64,
+    source: &'static str,
+) -> Default {
     Default {
         key,
         cpu_millis,
@@ -98,43 +103,163 @@ pub const SENTRY_WORKLOADS: &[(&str, &str, &str)] = &[
     ("web", "sentry-web", "sentry-web"),
     ("worker", "sentry-worker", "sentry-worker"),
     ("cron", "sentry-cron", "sentry-cron"),
-    ("ingestConsumerAttachments", "sentry-ingest-consumer-attachments", "sentry-consumer"),
-    ("ingestConsumerEvents", "sentry-ingest-consumer-events", "sentry-consumer"),
-    ("ingestConsumerTransactions", "sentry-ingest-consumer-transactions", "sentry-consumer"),
-    ("ingestReplayRecordings", "sentry-ingest-replay-recordings", "sentry-consumer"),
-    ("ingestOccurrences", "sentry-ingest-occurrences", "sentry-consumer"),
-    ("ingestMonitors", "sentry-ingest-monitors", "sentry-consumer"),
-    ("billingMetricsConsumer", "sentry-billing-metrics-consumer", "sentry-consumer"),
-    ("genericMetricsConsumer", "sentry-generic-metrics-consumer", "sentry-consumer"),
-    ("metricsConsumer", "sentry-metrics-consumer", "sentry-consumer"),
-    ("postProcessForwardErrors", "sentry-post-process-forward-errors", "sentry-consumer"),
-    ("postProcessForwardTransactions", "sentry-post-process-forward-transactions", "sentry-consumer"),
-    ("postProcessForwardIssuePlatform", "sentry-post-process-forward-issue-platform", "sentry-consumer"),
-    ("subscriptionConsumerEvents", "sentry-subscription-consumer-events", "sentry-consumer"),
-    ("subscriptionConsumerTransactions", "sentry-subscription-consumer-transactions", "sentry-consumer"),
-    ("subscriptionConsumerGenericMetrics", "sentry-subscription-consumer-generic-metrics", "sentry-consumer"),
-    ("subscriptionConsumerMetrics", "sentry-subscription-consumer-metrics", "sentry-consumer"),
+    (
+        "ingestConsumerAttachments",
+        "sentry-ingest-consumer-attachments",
+        "sentry-consumer",
+    ),
+    (
+        "ingestConsumerEvents",
+        "sentry-ingest-consumer-events",
+        "sentry-consumer",
+    ),
+    (
+        "ingestConsumerTransactions",
+        "sentry-ingest-consumer-transactions",
+        "sentry-consumer",
+    ),
+    (
+        "ingestReplayRecordings",
+        "sentry-ingest-replay-recordings",
+        "sentry-consumer",
+    ),
+    (
+        "ingestOccurrences",
+        "sentry-ingest-occurrences",
+        "sentry-consumer",
+    ),
+    (
+        "ingestMonitors",
+        "sentry-ingest-monitors",
+        "sentry-consumer",
+    ),
+    (
+        "billingMetricsConsumer",
+        "sentry-billing-metrics-consumer",
+        "sentry-consumer",
+    ),
+    (
+        "genericMetricsConsumer",
+        "sentry-generic-metrics-consumer",
+        "sentry-consumer",
+    ),
+    (
+        "metricsConsumer",
+        "sentry-metrics-consumer",
+        "sentry-consumer",
+    ),
+    (
+        "postProcessForwardErrors",
+        "sentry-post-process-forward-errors",
+        "sentry-consumer",
+    ),
+    (
+        "postProcessForwardTransactions",
+        "sentry-post-process-forward-transactions",
+        "sentry-consumer",
+    ),
+    (
+        "postProcessForwardIssuePlatform",
+        "sentry-post-process-forward-issue-platform",
+        "sentry-consumer",
+    ),
+    (
+        "subscriptionConsumerEvents",
+        "sentry-subscription-consumer-events",
+        "sentry-consumer",
+    ),
+    (
+        "subscriptionConsumerTransactions",
+        "sentry-subscription-consumer-transactions",
+        "sentry-consumer",
+    ),
+    (
+        "subscriptionConsumerGenericMetrics",
+        "sentry-subscription-consumer-generic-metrics",
+        "sentry-consumer",
+    ),
+    (
+        "subscriptionConsumerMetrics",
+        "sentry-subscription-consumer-metrics",
+        "sentry-consumer",
+    ),
 ];
 
 /// Snuba's workloads (values key under `snuba:`, Deployment, size key).
 pub const SNUBA_WORKLOADS: &[(&str, &str, &str)] = &[
     ("api", "sentry-snuba-api", "snuba-api"),
     ("consumer", "sentry-snuba-consumer", "snuba-consumer"),
-    ("outcomesConsumer", "sentry-snuba-outcomes-consumer", "snuba-consumer"),
-    ("outcomesBillingConsumer", "sentry-snuba-outcomes-billing-consumer", "snuba-consumer"),
+    (
+        "outcomesConsumer",
+        "sentry-snuba-outcomes-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "outcomesBillingConsumer",
+        "sentry-snuba-outcomes-billing-consumer",
+        "snuba-consumer",
+    ),
     ("replacer", "sentry-snuba-replacer", "snuba-consumer"),
-    ("metricsConsumer", "sentry-snuba-metrics-consumer", "snuba-consumer"),
-    ("subscriptionConsumerEvents", "sentry-snuba-subscription-consumer-events", "snuba-consumer"),
-    ("genericMetricsCountersConsumer", "sentry-snuba-generic-metrics-counters-consumer", "snuba-consumer"),
-    ("genericMetricsDistributionConsumer", "sentry-snuba-generic-metrics-distributions-consumer", "snuba-consumer"),
-    ("genericMetricsSetsConsumer", "sentry-snuba-generic-metrics-sets-consumer", "snuba-consumer"),
-    ("subscriptionConsumerMetrics", "sentry-snuba-subscription-consumer-metrics", "snuba-consumer"),
-    ("subscriptionConsumerTransactions", "sentry-snuba-subscription-consumer-transactions", "snuba-consumer"),
-    ("replaysConsumer", "sentry-snuba-replays-consumer", "snuba-consumer"),
-    ("transactionsConsumer", "sentry-snuba-transactions-consumer", "snuba-consumer"),
-    ("issueOccurrenceConsumer", "sentry-issue-occurrence-consumer", "snuba-consumer"),
-    ("spansConsumer", "sentry-snuba-spans-consumer", "snuba-consumer"),
-    ("groupAttributesConsumer", "sentry-snuba-group-attributes-consumer", "snuba-consumer"),
+    (
+        "metricsConsumer",
+        "sentry-snuba-metrics-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "subscriptionConsumerEvents",
+        "sentry-snuba-subscription-consumer-events",
+        "snuba-consumer",
+    ),
+    (
+        "genericMetricsCountersConsumer",
+        "sentry-snuba-generic-metrics-counters-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "genericMetricsDistributionConsumer",
+        "sentry-snuba-generic-metrics-distributions-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "genericMetricsSetsConsumer",
+        "sentry-snuba-generic-metrics-sets-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "subscriptionConsumerMetrics",
+        "sentry-snuba-subscription-consumer-metrics",
+        "snuba-consumer",
+    ),
+    (
+        "subscriptionConsumerTransactions",
+        "sentry-snuba-subscription-consumer-transactions",
+        "snuba-consumer",
+    ),
+    (
+        "replaysConsumer",
+        "sentry-snuba-replays-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "transactionsConsumer",
+        "sentry-snuba-transactions-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "issueOccurrenceConsumer",
+        "sentry-issue-occurrence-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "spansConsumer",
+        "sentry-snuba-spans-consumer",
+        "snuba-consumer",
+    ),
+    (
+        "groupAttributesConsumer",
+        "sentry-snuba-group-attributes-consumer",
+        "snuba-consumer",
+    ),
 ];
 
 /// The size of every key: the section's `resources`, else `compute { container … }`, else the
@@ -152,7 +277,9 @@ pub(super) fn sizes(platform: &Platform) -> Vec<ContainerSize> {
                 None => platform.compute.containers.get(default.key),
             };
             let cpu = spec.and_then(|r| r.cpu.as_deref()).and_then(parse_cpu);
-            let memory = spec.and_then(|r| r.memory.as_deref()).and_then(parse_memory);
+            let memory = spec
+                .and_then(|r| r.memory.as_deref())
+                .and_then(parse_memory);
             let request = Amount {
                 cpu_millis: cpu.unwrap_or(default.cpu_millis),
                 memory_bytes: memory.unwrap_or(default.memory_mib * MIB),
@@ -199,7 +326,11 @@ type Shape = (
 );
 
 /// Every workload the environment's charts render, sized.
-pub(super) fn workloads(platform: &Platform, nodes: u64, sizes: &[ContainerSize]) -> Vec<WorkloadPlan> {
+pub(super) fn workloads(
+    platform: &Platform,
+    nodes: u64,
+    sizes: &[ContainerSize],
+) -> Vec<WorkloadPlan> {
     shapes(platform, nodes)
         .into_iter()
         .map(|(component, name, kind, replicas, placement, containers)| {
@@ -250,49 +381,195 @@ fn shapes(platform: &Platform, nodes: u64) -> Vec<Shape> {
     // constraint only with more than one replica, and one replica lands anywhere.
     let spread = if metrics > 1 { Spread } else { Any };
     let mut shapes: Vec<Shape> = vec![
-        one("mimir", "mimir-alertmanager", STATEFULSET, "alertmanager", "mimir-alertmanager"),
-        one("mimir", "mimir-compactor", STATEFULSET, "compactor", "mimir-compactor"),
-        one("mimir", "mimir-distributor", DEPLOYMENT, "distributor", "mimir-distributor"),
-        ("mimir", "mimir-ingester", STATEFULSET, metrics, spread, vec![("ingester", "mimir-ingester", false)]),
+        one(
+            "mimir",
+            "mimir-alertmanager",
+            STATEFULSET,
+            "alertmanager",
+            "mimir-alertmanager",
+        ),
+        one(
+            "mimir",
+            "mimir-compactor",
+            STATEFULSET,
+            "compactor",
+            "mimir-compactor",
+        ),
+        one(
+            "mimir",
+            "mimir-distributor",
+            DEPLOYMENT,
+            "distributor",
+            "mimir-distributor",
+        ),
+        (
+            "mimir",
+            "mimir-ingester",
+            STATEFULSET,
+            metrics,
+            spread,
+            vec![("ingester", "mimir-ingester", false)],
+        ),
         one("mimir", "mimir-nginx", DEPLOYMENT, "nginx", "mimir-gateway"),
-        one("mimir", "mimir-overrides-exporter", DEPLOYMENT, "overrides-exporter", "mimir-overrides-exporter"),
+        one(
+            "mimir",
+            "mimir-overrides-exporter",
+            DEPLOYMENT,
+            "overrides-exporter",
+            "mimir-overrides-exporter",
+        ),
         // The chart's default of two queriers and two query-schedulers.
-        ("mimir", "mimir-querier", DEPLOYMENT, 2, Any, vec![("querier", "mimir-querier", false)]),
-        one("mimir", "mimir-query-frontend", DEPLOYMENT, "query-frontend", "mimir-query-frontend"),
-        ("mimir", "mimir-query-scheduler", DEPLOYMENT, 2, Any, vec![("query-scheduler", "mimir-query-scheduler", false)]),
+        (
+            "mimir",
+            "mimir-querier",
+            DEPLOYMENT,
+            2,
+            Any,
+            vec![("querier", "mimir-querier", false)],
+        ),
+        one(
+            "mimir",
+            "mimir-query-frontend",
+            DEPLOYMENT,
+            "query-frontend",
+            "mimir-query-frontend",
+        ),
+        (
+            "mimir",
+            "mimir-query-scheduler",
+            DEPLOYMENT,
+            2,
+            Any,
+            vec![("query-scheduler", "mimir-query-scheduler", false)],
+        ),
         one("mimir", "mimir-ruler", DEPLOYMENT, "ruler", "mimir-ruler"),
-        ("mimir", "mimir-store-gateway", STATEFULSET, metrics, spread, vec![("store-gateway", "mimir-store-gateway", false)]),
+        (
+            "mimir",
+            "mimir-store-gateway",
+            STATEFULSET,
+            metrics,
+            spread,
+            vec![("store-gateway", "mimir-store-gateway", false)],
+        ),
         // Loki's chart requires anti-affinity on the host for the single binary and the gateway.
-        ("loki", "loki", STATEFULSET, u64::from(platform.logs.replicas), OnePerNode, vec![("loki", "loki", false), ("loki-sc-rules", "loki-rules-sidecar", false)]),
-        ("loki", "loki-gateway", DEPLOYMENT, 1, OnePerNode, vec![("nginx", "loki-gateway", false), ("exporter", "loki-gateway-exporter", false)]),
-        ("loki", "loki-chunks-cache", STATEFULSET, 1, Any, vec![("memcached", "loki-chunks-cache", false), ("exporter", "loki-memcached-exporter", false)]),
-        ("loki", "loki-results-cache", STATEFULSET, 1, Any, vec![("memcached", "loki-results-cache", false), ("exporter", "loki-memcached-exporter", false)]),
+        (
+            "loki",
+            "loki",
+            STATEFULSET,
+            u64::from(platform.logs.replicas),
+            OnePerNode,
+            vec![
+                ("loki", "loki", false),
+                ("loki-sc-rules", "loki-rules-sidecar", false),
+            ],
+        ),
+        (
+            "loki",
+            "loki-gateway",
+            DEPLOYMENT,
+            1,
+            OnePerNode,
+            vec![
+                ("nginx", "loki-gateway", false),
+                ("exporter", "loki-gateway-exporter", false),
+            ],
+        ),
+        (
+            "loki",
+            "loki-chunks-cache",
+            STATEFULSET,
+            1,
+            Any,
+            vec![
+                ("memcached", "loki-chunks-cache", false),
+                ("exporter", "loki-memcached-exporter", false),
+            ],
+        ),
+        (
+            "loki",
+            "loki-results-cache",
+            STATEFULSET,
+            1,
+            Any,
+            vec![
+                ("memcached", "loki-results-cache", false),
+                ("exporter", "loki-memcached-exporter", false),
+            ],
+        ),
     ];
     if platform.traces.mode == TracesMode::Monolithic {
         shapes.push(one("tempo", "tempo", STATEFULSET, "tempo", "tempo"));
     }
     let profiles = u64::from(platform.profiles.replicas);
-    shapes.push(("pyroscope", "pyroscope", STATEFULSET, profiles, if profiles > 1 { Spread } else { Any }, vec![("pyroscope", "pyroscope", false)]));
-    shapes.push(("grafana", "grafana", DEPLOYMENT, 1, Any, vec![
-        ("grafana", "grafana", false),
-        ("grafana-sc-alerts", "grafana-sidecar", false),
-        ("grafana-sc-dashboard", "grafana-sidecar", false),
-        ("grafana-sc-datasources", "grafana-sidecar", false),
-    ]));
-    shapes.push(("alloy", "alloy", "DaemonSet", nodes, EveryNode, vec![("alloy", "alloy", false), ("config-reloader", "alloy-config-reloader", false)]));
+    shapes.push((
+        "pyroscope",
+        "pyroscope",
+        STATEFULSET,
+        profiles,
+        if profiles > 1 { Spread } else { Any },
+        vec![("pyroscope", "pyroscope", false)],
+    ));
+    shapes.push((
+        "grafana",
+        "grafana",
+        DEPLOYMENT,
+        1,
+        Any,
+        vec![
+            ("grafana", "grafana", false),
+            ("grafana-sc-alerts", "grafana-sidecar", false),
+            ("grafana-sc-dashboard", "grafana-sidecar", false),
+            ("grafana-sc-datasources", "grafana-sidecar", false),
+        ],
+    ));
+    shapes.push((
+        "alloy",
+        "alloy",
+        "DaemonSet",
+        nodes,
+        EveryNode,
+        vec![
+            ("alloy", "alloy", false),
+            ("config-reloader", "alloy-config-reloader", false),
+        ],
+    ));
     if platform.diagnose.is_some() {
-        shapes.push(("k8sgpt", "k8sgpt-operator-controller-manager", DEPLOYMENT, 1, Any, vec![
-            ("kube-rbac-proxy", "k8sgpt-rbac-proxy", false),
-            ("manager", "k8sgpt-operator", false),
-        ]));
+        shapes.push((
+            "k8sgpt",
+            "k8sgpt-operator-controller-manager",
+            DEPLOYMENT,
+            1,
+            Any,
+            vec![
+                ("kube-rbac-proxy", "k8sgpt-rbac-proxy", false),
+                ("manager", "k8sgpt-operator", false),
+            ],
+        ));
     }
     if platform.errors.is_some() {
-        shapes.push(("sentry", "sentry-relay", DEPLOYMENT, 1, Any, vec![("sentry-relay-init", "relay-init", true), ("sentry-relay", "relay", false)]));
+        shapes.push((
+            "sentry",
+            "sentry-relay",
+            DEPLOYMENT,
+            1,
+            Any,
+            vec![
+                ("sentry-relay-init", "relay-init", true),
+                ("sentry-relay", "relay", false),
+            ],
+        ));
         for (_, name, key) in SENTRY_WORKLOADS {
             shapes.push(("sentry", name, DEPLOYMENT, 1, Any, vec![(name, key, false)]));
         }
         for (_, name, key) in SNUBA_WORKLOADS {
-            shapes.push(("sentry", name, DEPLOYMENT, 1, Any, vec![("sentry-snuba", key, false)]));
+            shapes.push((
+                "sentry",
+                name,
+                DEPLOYMENT,
+                1,
+                Any,
+                vec![("sentry-snuba", key, false)],
+            ));
         }
     }
     shapes

@@ -24,7 +24,11 @@ pub fn text(plan: &ComputePlan) -> String {
     }
     rows.push([
         "total".into(),
-        plan.components.iter().map(|c| c.pods).sum::<u64>().to_string(),
+        plan.components
+            .iter()
+            .map(|c| c.pods)
+            .sum::<u64>()
+            .to_string(),
         cpu(plan.requests.cpu_millis),
         crate::capacity::format_bytes(plan.requests.memory_bytes),
     ]);
@@ -38,15 +42,15 @@ pub fn text(plan: &ComputePlan) -> String {
             nodes.reserve.text(),
             nodes.allocatable.text()
         );
-        let mut rows: Vec<[String; 4]> = vec![[
-            "node".into(),
-            "pods".into(),
-            "cpu".into(),
-            "memory".into(),
-        ]];
+        let mut rows: Vec<[String; 4]> =
+            vec![["node".into(), "pods".into(), "cpu".into(), "memory".into()]];
         for node in &plan.per_node {
             rows.push([
-                format!("node {}{}", node.node, if node.fits { "" } else { " (over)" }),
+                format!(
+                    "node {}{}",
+                    node.node,
+                    if node.fits { "" } else { " (over)" }
+                ),
                 node.pods.to_string(),
                 format!("{} ({})", cpu(node.requests.cpu_millis), node.cpu_share),
                 format!(
