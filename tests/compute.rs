@@ -365,7 +365,7 @@ fn requests_over_the_nodes_warn_and_enforce_fails_writing_nothing() {
     let warning = flat(&stderr(&output));
     assert!(
         warning.contains(
-            "environment `prod` requests 9.495 CPU, 38.87 GiB, which does not fit 3 nodes"
+            "environment `prod` requests 9.495 CPU, 38.99 GiB, which does not fit 3 nodes"
         ),
         "{warning}"
     );

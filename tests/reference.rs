@@ -295,6 +295,9 @@ fn unknown_paths(
                 unknown_paths(value, &Value::Null, &child, chart, unknown);
             }
             None => unknown.push(child),
+            // A container's `resources` the chart has (often as `{}`): its contents are a
+            // Kubernetes ResourceRequirements, which no values file spells out.
+            Some(_) if key == "resources" => {}
             Some(chart_value) => unknown_paths(value, chart_value, &child, chart, unknown),
         }
     }

@@ -46,7 +46,9 @@ const fn size(
     }
 }
 
+/// The chart's own request, kept.
 const CHART: &str = "chart default";
+/// Chosen by lgtmc where the chart requests nothing.
 const LGTMC: &str = "lgtmc default";
 
 /// The keys a section's `resources` sets: `metrics { resources … }` sizes `mimir-ingester`.
@@ -85,8 +87,10 @@ pub const CONTAINERS: &[Default] = &[
     size("grafana-sidecar", 10, 96, LGTMC),
     size("alloy", 100, 256, LGTMC),
     size("alloy-config-reloader", 10, 50, CHART),
-    size("k8sgpt-operator", 10, 64, CHART),
-    size("k8sgpt-rbac-proxy", 5, 64, CHART),
+    // The chart's requests, with its memory limit: the limit is the request here, and lower
+    // than the chart's it could kill a container that runs today.
+    size("k8sgpt-operator", 10, 128, CHART),
+    size("k8sgpt-rbac-proxy", 5, 128, CHART),
     size("sentry-web", 200, 1_024, LGTMC),
     size("sentry-worker", 200, 1_024, LGTMC),
     size("sentry-cron", 50, 256, LGTMC),
