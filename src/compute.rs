@@ -19,6 +19,7 @@
 //! templates (every `resources:` block) and the plan to `CAPACITY.md`, and `lgtmc plan` prints it.
 
 mod catalogue;
+mod check;
 mod report;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ use serde::Serialize;
 use crate::model::Platform;
 
 pub use catalogue::{CONTAINERS, Placement, SECTION_CONTAINERS, SENTRY_WORKLOADS, SNUBA_WORKLOADS};
+pub use check::problems;
 pub use report::{cpu as cpu_text, text};
 
 const KIB: u64 = 1 << 10;
@@ -250,35 +252,77 @@ impl ComputePlan {
 /// spec is only planned after it validated).
 pub fn plan(environment: &str, platform: &Platform) -> ComputePlan {
     let spec = &platform.compute;
-    let nodes = spec.nodes.as_ref().map(|nodes| {
-        let capacity = Amount {
-            cpu_millis: parse_cpu(&nodes.cpu).unwrap_or(0),
-            memory_bytes: parse_memory(&nodes.memory).unwrap_or(0),
-        };
-        let reserve = Amount {
-            cpu_millis: parse_cpu(&spec.reserve.cpu).unwrap_or(0),
-            memory_bytes: parse_memory(&spec.reserve.memory).unwrap_or(0),
-        };
-        let allocatable = Amount {
-            cpu_millis: capacity.cpu_millis.saturating_sub(reserve.cpu_millis),
-            memory_bytes: capacity.memory_bytes.saturating_sub(reserve.memory_bytes),
-        };
-        NodesPlan {
-            count: u64::from(nodes.count),
-            capacity,
-            reserve,
-            allocatable,
-            total_allocatable: allocatable.times(u64::from(nodes.count)),
-        }
-    });
+    let nodes = spec.nodes.as_ref().map(|n| nodes_plan(n, &spec.reserve));
     let node_count = nodes.as_ref().map_or(1, |n| n.count);
     let sizes = catalogue::sizes(platform);
     let workloads = catalogue::workloads(platform, node_count, &sizes);
     let requests = workloads
         .iter()
         .fold(Amount::default(), |sum, w| sum.add(w.total));
+    let (per_node, unplaceable) = match &nodes {
+        Some(nodes) => place(&workloads, nodes),
+        None => (Vec::new(), Vec::new()),
+    };
+    let headroom = nodes.as_ref().map(|n| {
+        (
+            i128::from(n.total_allocatable.cpu_millis) - i128::from(requests.cpu_millis),
+            i128::from(n.total_allocatable.memory_bytes) - i128::from(requests.memory_bytes),
+        )
+    });
+    let fits = headroom.is_some_and(|(cpu, memory)| cpu >= 0 && memory >= 0)
+        && unplaceable.is_empty()
+        && per_node.iter().all(|n| n.fits);
+    ComputePlan {
+        environment: environment.to_owned(),
+        sizes: sizes.into_iter().map(|s| (s.key, s)).collect(),
+        components: components(&workloads),
+        workloads,
+        requests,
+        requests_text: requests.text(),
+        headroom_cpu_millis: headroom.map(|h| h.0),
+        headroom_memory_bytes: headroom.map(|h| h.1),
+        headroom_text: headroom.map(signed_text),
+        per_node,
+        unplaceable,
+        status: match (&nodes, fits) {
+            (None, _) => "undeclared",
+            (Some(_), true) => "fits",
+            (Some(_), false) => "over",
+        },
+        enforce: spec.enforce,
+        not_counted: catalogue::not_counted(platform),
+        nodes,
+    }
+}
+
+/// The nodes and their allocatable share (quantities that failed validation count as zero: a
+/// spec is only planned after it validated).
+fn nodes_plan(nodes: &crate::model::Nodes, reserve: &crate::model::Reserve) -> NodesPlan {
+    let capacity = Amount {
+        cpu_millis: parse_cpu(&nodes.cpu).unwrap_or(0),
+        memory_bytes: parse_memory(&nodes.memory).unwrap_or(0),
+    };
+    let reserve = Amount {
+        cpu_millis: parse_cpu(&reserve.cpu).unwrap_or(0),
+        memory_bytes: parse_memory(&reserve.memory).unwrap_or(0),
+    };
+    let allocatable = Amount {
+        cpu_millis: capacity.cpu_millis.saturating_sub(reserve.cpu_millis),
+        memory_bytes: capacity.memory_bytes.saturating_sub(reserve.memory_bytes),
+    };
+    NodesPlan {
+        count: u64::from(nodes.count),
+        capacity,
+        reserve,
+        allocatable,
+        total_allocatable: allocatable.times(u64::from(nodes.count)),
+    }
+}
+
+/// Each component's pods and requests, in the order the workloads first name it.
+fn components(workloads: &[WorkloadPlan]) -> Vec<ComponentTotal> {
     let mut components: Vec<ComponentTotal> = Vec::new();
-    for workload in &workloads {
+    for workload in workloads {
         match components
             .iter_mut()
             .find(|c| c.component == workload.component)
@@ -298,45 +342,7 @@ pub fn plan(environment: &str, platform: &Platform) -> ComputePlan {
     for component in &mut components {
         component.text = component.total.text();
     }
-    let (per_node, unplaceable) = match &nodes {
-        Some(nodes) => place(&workloads, nodes),
-        None => (Vec::new(), Vec::new()),
-    };
-    let headroom = nodes.as_ref().map(|n| {
-        (
-            i128::from(n.total_allocatable.cpu_millis) - i128::from(requests.cpu_millis),
-            i128::from(n.total_allocatable.memory_bytes) - i128::from(requests.memory_bytes),
-        )
-    });
-    let status = match (&nodes, &headroom) {
-        (None, _) => "undeclared",
-        (Some(_), Some((cpu, memory)))
-            if *cpu >= 0
-                && *memory >= 0
-                && unplaceable.is_empty()
-                && per_node.iter().all(|n| n.fits) =>
-        {
-            "fits"
-        }
-        _ => "over",
-    };
-    ComputePlan {
-        environment: environment.to_owned(),
-        sizes: sizes.into_iter().map(|s| (s.key, s)).collect(),
-        workloads,
-        components,
-        requests,
-        requests_text: requests.text(),
-        headroom_cpu_millis: headroom.map(|h| h.0),
-        headroom_memory_bytes: headroom.map(|h| h.1),
-        headroom_text: headroom.map(signed_text),
-        per_node,
-        unplaceable,
-        status,
-        enforce: spec.enforce,
-        not_counted: catalogue::not_counted(platform),
-        nodes,
-    }
+    components
 }
 
 fn signed_text((cpu, memory): (i128, i128)) -> String {
@@ -450,7 +456,11 @@ mod tests {
         assert_eq!(parse_cpu(".5"), None);
         assert_eq!(parse_cpu("1Gi"), None);
         assert_eq!(parse_cpu("99999999999999999999"), None);
-        assert_eq!(parse_cpu("18446744073709551"), None);
+        assert_eq!(
+            parse_cpu("18446744073709551"),
+            Some(18_446_744_073_709_551_000)
+        );
+        assert_eq!(parse_cpu("18446744073709552"), None);
     }
 
     #[test]
@@ -461,6 +471,179 @@ mod tests {
         assert_eq!(parse_memory("1.5Gi"), Some(1_536 * MIB));
         assert_eq!(parse_memory("4GB"), None);
         assert_eq!(parse_memory("100Ei"), None);
+    }
+
+    fn platform(compute: &serde_json::Value) -> Platform {
+        let spec = serde_json::json!({
+            "name": "p",
+            "environments": ["dev"],
+            "gitops": { "repo": "r" },
+            "storage": { "ceph": { "object-store": "s" } },
+            "tenancy": { "label": "l", "default": "a" },
+            "tenant": { "a": { "ingestion-rate": 1000, "retention": "10d" } },
+            "metrics": { "replicas": 3, "resources": { "cpu": "1", "memory": "4Gi" } },
+            "logs": { "replicas": 2 },
+            "compute": compute,
+        });
+        match serde_json::from_value(spec) {
+            Ok(platform) => platform,
+            Err(error) => panic!("the test platform does not fit the model: {error}"),
+        }
+    }
+
+    fn workload<'a>(plan: &'a ComputePlan, name: &str) -> &'a WorkloadPlan {
+        match plan.workloads.iter().find(|w| w.name == name) {
+            Some(workload) => workload,
+            None => panic!("no workload {name}"),
+        }
+    }
+
+    #[test]
+    fn requests_add_up_per_pod_workload_and_environment() {
+        let plan = plan(
+            "dev",
+            &platform(&serde_json::json!({
+                "nodes": { "count": 3, "cpu": "8", "memory": "32Gi" },
+                "reserve": { "cpu": "2", "memory": "8Gi" },
+                "container": { "relay-init": { "cpu": "2", "memory": "16Mi" } }
+            })),
+        );
+        let ingester = workload(&plan, "mimir-ingester");
+        assert_eq!(
+            (ingester.replicas, ingester.placement),
+            (3, Placement::Spread)
+        );
+        assert_eq!(
+            ingester.total,
+            Amount {
+                cpu_millis: 3_000,
+                memory_bytes: 12 * GIB
+            }
+        );
+        // Loki: the single binary (500m, 1Gi) and its rules sidecar (10m, 64Mi), two replicas.
+        let loki = workload(&plan, "loki");
+        assert_eq!(
+            loki.pod,
+            Amount {
+                cpu_millis: 510,
+                memory_bytes: 1_088 * MIB
+            }
+        );
+        assert_eq!(loki.total, loki.pod.times(2));
+        // A DaemonSet runs one pod per node.
+        assert_eq!(workload(&plan, "alloy").replicas, 3);
+        let total = plan
+            .workloads
+            .iter()
+            .fold(Amount::default(), |sum, w| sum.add(w.total));
+        assert_eq!(plan.requests, total);
+        let by_component = plan
+            .components
+            .iter()
+            .fold(Amount::default(), |sum, c| sum.add(c.total));
+        assert_eq!(plan.requests, by_component);
+        let nodes = plan.nodes.as_ref().map(|n| n.allocatable);
+        assert_eq!(
+            nodes,
+            Some(Amount {
+                cpu_millis: 6_000,
+                memory_bytes: 24 * GIB
+            })
+        );
+        assert_eq!(
+            plan.headroom_cpu_millis,
+            Some(18_000 - i128::from(plan.requests.cpu_millis))
+        );
+        assert_eq!(plan.status, "fits");
+        let placed: u64 = plan.per_node.iter().map(|n| n.pods).sum();
+        assert_eq!(
+            placed,
+            plan.workloads.iter().map(|w| w.replicas).sum::<u64>()
+        );
+    }
+
+    #[test]
+    fn an_init_container_counts_when_it_is_larger_than_the_pod() {
+        let mut spec = platform(&serde_json::json!({
+            "container": { "relay-init": { "cpu": "2", "memory": "16Mi" } }
+        }));
+        spec.errors = serde_json::from_value(serde_json::json!({
+            "url": "https://s", "admin-email": "a@b", "admin-secret": "x", "secret-key-secret": "x",
+            "postgres-secret": "x", "org": "o", "project": "p", "token-secret": "t"
+        }))
+        .ok();
+        let plan = plan("dev", &spec);
+        // relay: 100m and 256Mi; its init container: 2 CPUs and 16Mi.
+        let relay = workload(&plan, "sentry-relay");
+        assert_eq!(
+            relay.pod,
+            Amount {
+                cpu_millis: 2_000,
+                memory_bytes: 256 * MIB
+            }
+        );
+        assert_eq!(plan.status, "undeclared");
+        assert!(plan.per_node.is_empty());
+    }
+
+    #[test]
+    fn anti_affinity_needs_a_node_per_replica_and_every_node_must_fit() {
+        let plan = plan(
+            "dev",
+            &platform(&serde_json::json!({
+                "nodes": { "count": 1, "cpu": "64", "memory": "256Gi" }
+            })),
+        );
+        assert_eq!(plan.status, "over");
+        assert_eq!(
+            plan.unplaceable,
+            ["`loki` has 2 replicas and required anti-affinity, but there are 1 nodes"]
+        );
+        // Enough in total, but one ingester (4Gi) is larger than a node's allocatable.
+        let plan = plan_of(&serde_json::json!({
+            "nodes": { "count": 30, "cpu": "4", "memory": "4Gi" }
+        }));
+        assert_eq!(plan.status, "over");
+        assert!(
+            plan.unplaceable[0].starts_with("one `mimir-ingester` pod requests 1 CPU, 4.00 GiB")
+        );
+        assert!(plan.headroom_memory_bytes.is_some_and(|h| h > 0));
+    }
+
+    fn plan_of(compute: &serde_json::Value) -> ComputePlan {
+        plan("dev", &platform(compute))
+    }
+
+    #[test]
+    fn pods_spread_evenly_and_the_default_reserve_applies() {
+        let plan = plan_of(&serde_json::json!({
+            "nodes": { "count": 3, "cpu": "8", "memory": "32Gi" }
+        }));
+        let nodes = plan.nodes.as_ref().map(|n| n.reserve);
+        assert_eq!(
+            nodes,
+            Some(Amount {
+                cpu_millis: 500,
+                memory_bytes: GIB
+            })
+        );
+        // Three 4Gi ingesters, one per node: every node carries at least one.
+        let least = plan.per_node.iter().map(|n| n.requests.memory_bytes).min();
+        assert!(least.is_some_and(|m| m >= 4 * GIB), "{:?}", plan.per_node);
+        // A tight memory budget: over, and the headroom says by how much.
+        let one_node = serde_json::json!({ "nodes": { "count": 1, "cpu": "64", "memory": "1Ti" } });
+        let total = plan_of(&one_node).requests.memory_bytes;
+        let tight = plan_of(&serde_json::json!({
+            "nodes": { "count": 1, "cpu": "64", "memory": format_memory(total) },
+            "reserve": { "cpu": "1", "memory": "1Gi" }
+        }));
+        assert_eq!(tight.headroom_memory_bytes, Some(-i128::from(GIB)));
+        assert!(
+            tight
+                .headroom_text
+                .as_deref()
+                .is_some_and(|t| t.ends_with(", -1.00 GiB"))
+        );
     }
 
     #[test]

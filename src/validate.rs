@@ -820,7 +820,7 @@ fn semantic_problems(
         }
     }
     capacity_problems(platform, &mut report);
-    compute_problems(platform, &mut report);
+    compute::problems(platform, &mut report);
     for (pointer, duration) in [
         ("/gitops/kargo/soak", &platform.gitops.kargo.soak),
         ("/gitops/kargo/interval", &platform.gitops.kargo.interval),
@@ -864,110 +864,6 @@ fn semantic_problems(
             "unknown tenant",
             help,
         );
-    }
-}
-
-/// The `compute` section and every `resources`: quantities that parse to whole millicores and
-/// bytes, more than zero; container keys the plan knows; `enforce` only with nodes.
-fn compute_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &str, String)) {
-    let spec = &platform.compute;
-    let mut quantities: Vec<(String, &str, bool)> = Vec::new();
-    if let Some(nodes) = &spec.nodes {
-        quantities.push(("/compute/nodes/cpu".to_owned(), &nodes.cpu, true));
-        quantities.push(("/compute/nodes/memory".to_owned(), &nodes.memory, false));
-    }
-    for (section, resources) in [
-        ("metrics", &platform.metrics.resources),
-        ("logs", &platform.logs.resources),
-        ("traces", &platform.traces.resources),
-        ("profiles", &platform.profiles.resources),
-        ("collector", &platform.collector.resources),
-    ] {
-        if let Some(cpu) = &resources.cpu {
-            quantities.push((format!("/{section}/resources/cpu"), cpu, true));
-        }
-        if let Some(memory) = &resources.memory {
-            quantities.push((format!("/{section}/resources/memory"), memory, false));
-        }
-    }
-    for (key, resources) in &spec.containers {
-        let pointer = pointer_child("/compute/container", key);
-        if let Some((_, section)) = compute::SECTION_CONTAINERS.iter().find(|(k, _)| k == key) {
-            report(
-                &pointer,
-                format!("container `{key}` is sized by its section's `resources`"),
-                "sized elsewhere",
-                format!("write `{section} {{ resources cpu=\"…\" memory=\"…\" }}` instead"),
-            );
-        } else if !compute::CONTAINERS.iter().any(|c| c.key == key) {
-            let help =
-                did_you_mean(key, compute::CONTAINERS.iter().map(|c| c.key)).unwrap_or_else(|| {
-                    "`lgtmc plan --format json` lists every container key (`sizes`)".to_owned()
-                });
-            report(
-                &pointer,
-                format!("`{key}` is not a container the plan knows"),
-                "unknown container",
-                help,
-            );
-        }
-        if let Some(cpu) = &resources.cpu {
-            quantities.push((format!("{pointer}/cpu"), cpu, true));
-        }
-        if let Some(memory) = &resources.memory {
-            quantities.push((format!("{pointer}/memory"), memory, false));
-        }
-    }
-    for (pointer, text, is_cpu) in quantities {
-        let parsed = if is_cpu {
-            compute::parse_cpu(text)
-        } else {
-            compute::parse_memory(text)
-        };
-        match parsed {
-            None if is_cpu => report(&pointer, format!("the CPU quantity `{text}` is not a whole number of millicores"), "not whole millicores", "write millicores (`250m`) or CPUs with at most three decimals (`1.5`)".to_owned()),
-            None => report(&pointer, format!("the memory quantity `{text}` is more than 16 EiB"), "too large", "write a size such as `512Mi` or `4Gi`".to_owned()),
-            Some(0) => report(&pointer, format!("`{text}` is zero"), "must be more than zero", "a container that requests nothing is scheduled anywhere and evicted first; write its real size".to_owned()),
-            Some(_) => {}
-        }
-    }
-    if let Some(nodes) = &spec.nodes {
-        let cpu = (
-            compute::parse_cpu(&nodes.cpu),
-            compute::parse_cpu(&spec.reserve.cpu),
-        );
-        let memory = (
-            compute::parse_memory(&nodes.memory),
-            compute::parse_memory(&spec.reserve.memory),
-        );
-        for (pointer, what, (size, reserve)) in [
-            ("/compute/reserve/cpu", "CPU", cpu),
-            ("/compute/reserve/memory", "memory", memory),
-        ] {
-            if let (Some(size), Some(reserve)) = (size, reserve) {
-                if reserve >= size {
-                    report(pointer, format!("the reserve takes all of a node's {what}"), "nothing left", "the reserve is what each node keeps outside the platform; make it less than the node".to_owned());
-                }
-            }
-        }
-    } else if spec.enforce {
-        report(
-            "/compute/enforce",
-            "`enforce` needs nodes, and `compute` declares none".to_owned(),
-            "nothing to enforce",
-            "add `nodes count=… cpu=\"…\" memory=\"…\"` to `compute`, or remove `enforce`"
-                .to_owned(),
-        );
-    }
-    for (pointer, text) in [("/compute/reserve/cpu", &spec.reserve.cpu)] {
-        if compute::parse_cpu(text).is_none() {
-            report(
-                pointer,
-                format!("the CPU quantity `{text}` is not a whole number of millicores"),
-                "not whole millicores",
-                "write millicores (`250m`) or CPUs with at most three decimals (`1.5`)".to_owned(),
-            );
-        }
     }
 }
 
