@@ -1,24 +1,18 @@
-//! The compute plan against what deploys: every chart rendered for real (Helm v4, through
-//! `../shared/tools/helm-template`) from the values `lgtmc render` wrote, every workload's
+//! The compute plan against what deploys: every chart release of the rendered Argo CD
+//! Applications rendered for real (`common::charts`, Helm v4) from the values `lgtmc render` wrote, every workload's
 //! requests summed, and compared exactly with `lgtmc plan --format json`. Then the CLI: the
 //! compute section of `lgtmc plan`, warnings, `enforce`, and spanned errors for bad quantities.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{Repo, assert_exit, shared_reference, skipped, stderr, stdout};
+use crate::common::charts::{ChartRelease, releases, render_release, tools_available};
+use crate::common::{Repo, assert_exit, stderr, stdout};
 
-/// One chart release of an environment: the directory under `out/<env>/`, the chart, the
-/// release name, and values added for this test only (with why).
-struct Release {
-    component: &'static str,
-    chart: &'static str,
-    release: &'static str,
-    extra: Option<&'static str>,
-}
-
+/// Values added for this test only, per chart, with why.
+///
 /// Sentry's subcharts (PostgreSQL, ClickHouse, Kafka, …) are not in the reference, and the
 /// renderer refuses an enabled subchart it does not have. Disabled here, with the external
 /// hosts the chart then insists on, Sentry's own workloads render exactly as they deploy; the
@@ -46,103 +40,47 @@ read: {replicas: 0}
 write: {replicas: 0}
 ";
 
-const RELEASES: &[Release] = &[
-    Release {
-        component: "mimir",
-        chart: "mimir-distributed",
-        release: "mimir",
-        extra: None,
-    },
-    Release {
-        component: "loki",
-        chart: "loki",
-        release: "loki",
-        extra: Some(LOKI_MONOLITHIC_ONLY),
-    },
-    Release {
-        component: "tempo",
-        chart: "tempo",
-        release: "tempo",
-        extra: None,
-    },
-    Release {
-        component: "pyroscope",
-        chart: "pyroscope",
-        release: "pyroscope",
-        extra: None,
-    },
-    Release {
-        component: "grafana",
-        chart: "grafana",
-        release: "grafana",
-        extra: None,
-    },
-    Release {
-        component: "alloy",
-        chart: "alloy",
-        release: "alloy",
-        extra: None,
-    },
-    Release {
-        component: "k8sgpt",
-        chart: "k8sgpt-operator",
-        release: "k8sgpt-operator",
-        extra: None,
-    },
-    Release {
-        component: "sentry",
-        chart: "sentry",
-        release: "sentry",
-        extra: Some(SENTRY_WITHOUT_SUBCHARTS),
-    },
-];
-
-/// The renderer and the charts, or `None` (SKIPPED printed) without them.
-fn renderer() -> Option<(PathBuf, PathBuf)> {
-    let reference = shared_reference()?;
-    let tool = reference.join("../tools/helm-template");
-    if !tool.is_file() {
-        if std::env::var_os("LGTMC_REQUIRE_TOOLS").is_some() {
-            panic!(
-                "{} is absent, and LGTMC_REQUIRE_TOOLS says this test must run (CI)",
-                tool.display()
-            );
-        }
-        skipped(&format!(
-            "{} is absent; the compute plan was not compared with the real charts",
-            tool.display()
-        ));
-        return None;
+fn extra_values(chart: &str) -> Option<&'static str> {
+    match chart {
+        "sentry" => Some(SENTRY_WITHOUT_SUBCHARTS),
+        "loki" => Some(LOKI_MONOLITHIC_ONLY),
+        _ => None,
     }
-    Some((tool, reference.join("helm-charts")))
 }
 
-/// Renders one release with real Helm; its documents as JSON.
-fn render(tool: &Path, chart: &Path, values: &[PathBuf], release: &str) -> Vec<Value> {
-    let mut command = std::process::Command::new("python3");
-    command.arg(tool).arg(chart);
-    for file in values {
-        command.arg("-f").arg(file);
+/// `base` with `extra` merged in, maps deeply, as Helm merges values files.
+fn merge(base: &mut serde_norway::Value, extra: serde_norway::Value) {
+    match (base, extra) {
+        (serde_norway::Value::Mapping(base), serde_norway::Value::Mapping(extra)) => {
+            for (key, value) in extra {
+                match base.get_mut(&key) {
+                    Some(existing) => merge(existing, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, extra) => *base = extra,
     }
-    let output = command
-        .args(["--release", release, "--namespace", release])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "{} rejects the values:\n{}",
-        chart.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
-    serde_norway::Deserializer::from_str(&text)
-        .map(|document| {
-            let value: serde_norway::Value =
-                serde::Deserialize::deserialize(document).expect("Helm writes YAML");
-            lgtmc::summary::yaml_to_json(value)
-        })
-        .filter(|document| !document.is_null())
-        .collect()
+}
+
+/// Renders a release with its real chart, with this test's extra values for that chart.
+fn render(release: &ChartRelease, scratch: &Path) -> Vec<Value> {
+    let mut release = release.clone();
+    if let Some(extra) = extra_values(&release.chart) {
+        let mut values: serde_norway::Value =
+            serde_norway::from_str(&std::fs::read_to_string(&release.values).expect("values"))
+                .expect("values are YAML");
+        merge(&mut values, serde_norway::from_str(extra).expect("YAML"));
+        let file = scratch.join(format!("{}-{}.yaml", release.env, release.component));
+        // Written as JSON (which is YAML): a YAML writer would drop the quotes of `"2024-04-01"`
+        // and the chart would read a date.
+        let json = lgtmc::summary::yaml_to_json(values);
+        std::fs::write(&file, serde_json::to_string(&json).expect("JSON")).expect("write");
+        release.values = file;
+    }
+    render_release(&release).unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// A quantity as a chart writes it (a string, or a bare number of CPUs or bytes).
@@ -223,34 +161,25 @@ fn flat(text: &str) -> String {
 
 #[test]
 fn the_plan_equals_the_requests_of_the_rendered_charts() {
-    let Some((tool, charts)) = renderer() else {
+    if !tools_available() {
         return;
-    };
+    }
     let repo = Repo::example();
     assert_exit(&repo.run(&["render"]), 0);
     let plan = repo.run(&["plan", "--format", "json"]);
     assert_exit(&plan, 0);
     let plan: Value = serde_json::from_str(&stdout(&plan)).expect("JSON");
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let releases = releases(repo.path());
     let mut unsized_ = Vec::new();
-    for environment in plan["environments"].as_array().expect("environments") {
+    let environments = plan["environments"].as_array().expect("environments");
+    assert_eq!(environments.len(), 3);
+    for environment in environments {
         let env = environment["environment"].as_str().expect("a name");
         let compute = &environment["compute"];
-        let versions: BTreeMap<String, String> =
-            serde_norway::from_str(&repo.read(&format!("versions/{env}.yaml"))).expect("versions");
         let mut rendered = BTreeMap::new();
-        for release in RELEASES {
-            let mut values = vec![
-                repo.path()
-                    .join(format!("out/{env}/{}/values.yaml", release.component)),
-            ];
-            if let Some(extra) = release.extra {
-                let name = format!("extra-{}.yaml", release.component);
-                repo.write(&name, extra);
-                values.push(repo.path().join(name));
-            }
-            let chart = charts.join(format!("{}-{}", release.chart, versions[release.chart]));
-            let documents = render(&tool, &chart, &values, release.release);
-            rendered.extend(workloads(&documents, &mut unsized_));
+        for release in releases.iter().filter(|r| r.env == env) {
+            rendered.extend(workloads(&render(release, scratch.path()), &mut unsized_));
         }
         let nodes = compute["nodes"]["count"]
             .as_u64()
