@@ -87,8 +87,9 @@ enum Command {
         command: Option<String>,
     },
     /// Print the capacity plan: the storage each environment, tenant and backend needs at steady
-    /// state, against the raw Ceph capacity the spec declares. Writes nothing. Exit 2 when an
-    /// environment is over a budget it enforces (after printing the plan).
+    /// state, against the raw Ceph capacity the spec declares, and the CPU and memory each
+    /// component and node requests, against the nodes. Writes nothing. Exit 2 when an environment
+    /// is over a budget or does not fit nodes it enforces (after printing the plan).
     Plan(PlanArgs),
 }
 

@@ -97,8 +97,32 @@ fn quantity(value: Option<&Value>, cpu: bool) -> Option<u64> {
     }
 }
 
-/// One rendered workload: kind, replicas (`None` for a DaemonSet), and what one pod requests.
-type Rendered = (String, Option<u64>, u64, u64);
+/// One rendered workload: kind, replicas (`None` for a DaemonSet), placement, and what one pod
+/// requests (millicores, bytes).
+type Rendered = (String, Option<u64>, String, u64, u64);
+
+/// Where the scheduler may put a pod, in the plan's words: required anti-affinity on the host,
+/// a hard spread across hosts, a DaemonSet, or anywhere.
+fn placement(kind: &str, pod: &Value) -> String {
+    let host = |term: &Value| term["topologyKey"] == "kubernetes.io/hostname";
+    let required =
+        pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+            .as_array()
+            .is_some_and(|terms| terms.iter().any(host));
+    let spread = pod["topologySpreadConstraints"]
+        .as_array()
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| host(c) && c["whenUnsatisfiable"] == "DoNotSchedule")
+        });
+    match (kind, required, spread) {
+        ("DaemonSet", _, _) => "every-node",
+        (_, true, _) => "one-per-node",
+        (_, false, true) => "spread",
+        _ => "any",
+    }
+    .to_owned()
+}
 
 /// Every Deployment, StatefulSet and DaemonSet of the documents, by name; a container without
 /// explicit requests (CPU and memory) and a memory limit is added to `unsized`.
@@ -143,6 +167,7 @@ fn workloads(documents: &[Value], unsized_: &mut Vec<String>) -> BTreeMap<String
             (
                 kind.to_owned(),
                 replicas,
+                placement(kind, pod),
                 sum.0.max(init.0),
                 sum.1.max(init.1),
             ),
@@ -197,6 +222,7 @@ fn the_plan_equals_the_requests_of_the_rendered_charts() {
                     (
                         kind,
                         replicas,
+                        w["placement"].as_str().unwrap_or_default().to_owned(),
                         pod["cpu_millis"].as_u64().unwrap_or(0),
                         pod["memory_bytes"].as_u64().unwrap_or(0),
                     ),
@@ -207,12 +233,13 @@ fn the_plan_equals_the_requests_of_the_rendered_charts() {
             planned, rendered,
             "{env}: the plan's workloads differ from the charts'"
         );
-        let (cpu, memory) = rendered
-            .values()
-            .fold((0, 0), |(cpu, memory), (_, replicas, c, m)| {
-                let pods = replicas.unwrap_or(nodes);
-                (cpu + c * pods, memory + m * pods)
-            });
+        let (cpu, memory) =
+            rendered
+                .values()
+                .fold((0, 0), |(cpu, memory), (_, replicas, _, c, m)| {
+                    let pods = replicas.unwrap_or(nodes);
+                    (cpu + c * pods, memory + m * pods)
+                });
         assert_eq!(
             (cpu, memory),
             (
@@ -383,4 +410,54 @@ fn enforce_without_nodes_is_an_error() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn an_overlay_declares_its_own_nodes() {
+    let repo = Repo::example();
+    repo.edit(
+        "environments/dev.kdl",
+        "cluster \"https://dev.k8s.example.com\"",
+        "cluster \"https://dev.k8s.example.com\"\n    compute {\n        nodes count=1 cpu=\"16\" memory=\"64Gi\"\n    }",
+    );
+    let output = repo.run(&["plan", "--format", "json"]);
+    assert_exit(&output, 0);
+    let plan: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let nodes = |env: usize| plan["environments"][env]["compute"]["nodes"].clone();
+    assert_eq!(nodes(0)["count"], 1);
+    assert_eq!(nodes(0)["capacity"]["cpu_millis"], 16_000);
+    // The reserve is the platform's, untouched by the overlay.
+    assert_eq!(nodes(0)["allocatable"]["memory_bytes"], 56u64 << 30);
+    assert_eq!(nodes(1)["count"], 3, "staging keeps the platform's nodes");
+    let alloy = plan["environments"][0]["compute"]["workloads"]
+        .as_array()
+        .expect("workloads")
+        .iter()
+        .find(|w| w["name"] == "alloy")
+        .cloned()
+        .expect("the collector");
+    assert_eq!(alloy["replicas"], 1, "one collector per node");
+}
+
+/// docs/compute.md lists every container key with the size, source and spec key the plan uses
+/// when the spec sets none (the example's dev sets none).
+#[test]
+fn the_documented_defaults_are_the_plans() {
+    let docs = crate::common::read(&crate::common::repo_root().join("docs/compute.md"));
+    let output = Repo::example().run(&["plan", "--format", "json", "--env", "dev"]);
+    let plan: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let sizes = plan["environments"][0]["compute"]["sizes"]
+        .as_object()
+        .expect("sizes");
+    assert!(sizes.len() > 30);
+    for (key, size) in sizes {
+        let row = format!(
+            "| `{key}` | {} | {} | {} | `{}` |",
+            size["cpu"].as_str().unwrap_or_default(),
+            size["memory"].as_str().unwrap_or_default(),
+            size["source"].as_str().unwrap_or_default(),
+            size["set_with"].as_str().unwrap_or_default()
+        );
+        assert!(docs.contains(&row), "docs/compute.md lacks the row {row}");
+    }
 }
