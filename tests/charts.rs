@@ -512,6 +512,19 @@ fn product_config_holds_the_spec() {
                     config["ingest"]["kafka"]["address"], "kafka.kafka.svc:9092",
                     "{at}"
                 );
+                // A block every block-duration, compacted within the compaction window.
+                assert_eq!(
+                    config["block_builder"]["consume_cycle_duration"], "30s",
+                    "{at}"
+                );
+                assert_eq!(
+                    config["backend_worker"]["compaction"]["compaction_window"], "1h",
+                    "{at}"
+                );
+                assert_eq!(
+                    config["ingest"]["kafka"]["auto_create_topic_default_partitions"], 3,
+                    "{at}: one partition per block-builder"
+                );
                 let overrides = config_file(objects, "tempo-runtime", "overrides.yaml");
                 for (tenant, _, hours) in TENANTS {
                     assert_eq!(
@@ -621,4 +634,64 @@ fn spread_by_host(pod: &Value, hard: bool) -> bool {
         .flatten()
         .any(|term| term["podAffinityTerm"]["topologyKey"] == HOST);
     required || spread || (!hard && preferred)
+}
+
+/// Grafana takes its admin login from the spec's existing Secret and renders no Secret of its
+/// own; the collector's DaemonSet mounts the ConfigMap the environment's kustomization generates.
+#[test]
+fn grafana_and_the_collector_use_what_lgtmc_provides() {
+    if !tools_available() {
+        return;
+    }
+    let mut checked = BTreeSet::new();
+    for release in releases(&repo_root()) {
+        let at = release.label();
+        match release.chart.as_str() {
+            "grafana" => {
+                let objects = render_release(&release).unwrap_or_else(|e| panic!("{e}"));
+                assert!(
+                    !objects.iter().any(|object| object["kind"] == "Secret"),
+                    "{at}: the chart renders a Secret"
+                );
+                let grafana = workloads(&objects)
+                    .find(|workload| name(workload) == "grafana")
+                    .unwrap_or_else(|| panic!("{at}: no grafana Deployment"));
+                let password = grafana["spec"]["template"]["spec"]["containers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|container| container["env"].as_array().into_iter().flatten())
+                    .find(|env| env["name"] == "GF_SECURITY_ADMIN_PASSWORD")
+                    .unwrap_or_else(|| panic!("{at}: no admin password variable"));
+                assert_eq!(
+                    password["valueFrom"]["secretKeyRef"]["name"], "grafana-admin",
+                    "{at}"
+                );
+            }
+            "alloy" => {
+                let objects = render_release(&release).unwrap_or_else(|e| panic!("{e}"));
+                let kustomization: Value = serde_norway::from_str(&read(
+                    &repo_root().join(format!("out/{}/alloy/kustomization.yaml", release.env)),
+                ))
+                .expect("YAML");
+                let generated = kustomization["configMapGenerator"][0]["name"]
+                    .as_str()
+                    .expect("a generated ConfigMap");
+                let daemon_set = workloads(&objects)
+                    .find(|workload| workload["kind"] == "DaemonSet")
+                    .unwrap_or_else(|| panic!("{at}: no DaemonSet"));
+                assert!(
+                    mounted_config_maps(&daemon_set["spec"]["template"]["spec"])
+                        .contains(generated),
+                    "{at}: the DaemonSet does not mount {generated}"
+                );
+            }
+            _ => continue,
+        }
+        checked.insert(release.chart.clone());
+    }
+    assert_eq!(
+        checked,
+        BTreeSet::from(["alloy".to_owned(), "grafana".to_owned()])
+    );
 }
