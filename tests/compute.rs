@@ -31,19 +31,9 @@ externalKafka: {host: kafka, port: 9092}
 externalRedis: {host: redis}
 ";
 
-/// The loki chart 18.11.0 refuses monolithic values while its simple-scalable targets keep
-/// their default replicas; branch `issue-charts` fixes lgtmc's Loki values. Until that lands,
-/// the targets lgtmc does not deploy are set to zero here, which changes no workload lgtmc sizes.
-const LOKI_MONOLITHIC_ONLY: &str = "\
-backend: {replicas: 0}
-read: {replicas: 0}
-write: {replicas: 0}
-";
-
 fn extra_values(chart: &str) -> Option<&'static str> {
     match chart {
         "sentry" => Some(SENTRY_WITHOUT_SUBCHARTS),
-        "loki" => Some(LOKI_MONOLITHIC_ONLY),
         _ => None,
     }
 }
