@@ -253,6 +253,12 @@ impl JsonSchema for Duration {
 /// The pattern of `Duration` in the schema.
 pub const DURATION_PATTERN: &str = "^([0-9]+(ms|s|m|h|d|w|y))+$";
 
+/// A Kubernetes CPU quantity: `2`, `1.5`, `500m` (`compute` reads it to whole millicores).
+pub const CPU_PATTERN: &str = r"^[0-9]+(\.[0-9]+)?m?$";
+
+/// A Kubernetes memory quantity: `512Mi`, `4Gi`, `1G` (`compute` reads it to bytes).
+pub const MEMORY_PATTERN: &str = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$";
+
 impl Duration {
     /// Whole seconds, or `None` when the text is not a duration (or overflows).
     pub fn seconds(&self) -> Option<u64> {
@@ -453,10 +459,10 @@ impl Default for Profiles {
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct Resources {
     /// A Kubernetes CPU quantity: `500m`, `2`.
-    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?m?$"))]
+    #[schemars(regex(pattern = CPU_PATTERN))]
     pub cpu: Option<String>,
     /// A Kubernetes memory quantity: `512Mi`, `4Gi`.
-    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"))]
+    #[schemars(regex(pattern = MEMORY_PATTERN))]
     pub memory: Option<String>,
 }
 
@@ -823,10 +829,10 @@ pub struct Nodes {
     #[schemars(range(min = 1, max = 1000))]
     pub count: u32,
     /// The CPU of one node, a Kubernetes CPU quantity: `8`, `7500m`.
-    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?m?$"))]
+    #[schemars(regex(pattern = CPU_PATTERN))]
     pub cpu: String,
     /// The memory of one node, a Kubernetes memory quantity: `32Gi`.
-    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"))]
+    #[schemars(regex(pattern = MEMORY_PATTERN))]
     pub memory: String,
 }
 
@@ -835,10 +841,10 @@ pub struct Nodes {
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct Reserve {
     /// CPU kept on each node: `500m`.
-    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?m?$"))]
+    #[schemars(regex(pattern = CPU_PATTERN))]
     pub cpu: String,
     /// Memory kept on each node: `1Gi`.
-    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"))]
+    #[schemars(regex(pattern = MEMORY_PATTERN))]
     pub memory: String,
 }
 

@@ -15,7 +15,7 @@ use crate::compute::{self, ComputePlan};
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
 use crate::load::{ENVIRONMENTS_DIR, LoadedSpec, VERSIONS_DIR};
-use crate::model::{DURATION_PATTERN, Platform, TracesMode};
+use crate::model::{CPU_PATTERN, DURATION_PATTERN, MEMORY_PATTERN, Platform, TracesMode};
 use crate::schema;
 
 const HOUR: u64 = 3_600;
@@ -629,7 +629,10 @@ fn schema_problems(
     files: &[SourceFile],
     problems: &mut Vec<Problem>,
 ) {
-    for error in validator.iter_errors(&document.value) {
+    for error in validator
+        .iter_errors(&document.value)
+        .flat_map(optional_section_errors)
+    {
         let pointer = error.instance_path().as_str().to_owned();
         let instance = document.value.pointer(&pointer).unwrap_or(&Value::Null);
         let what = describe_location(&pointer);
@@ -663,6 +666,16 @@ fn schema_problems(
                 "not a duration".to_owned(),
                 Some("write a number and a unit, for example `90d`, `12h`, `30m` or `1h30m` (units: y w d h m s ms)".to_owned()),
             ),
+            ValidationErrorKind::Pattern { pattern } if pattern == CPU_PATTERN => (
+                format!("{what} must be a CPU quantity, found {}", describe_value(instance)),
+                "not a CPU quantity".to_owned(),
+                Some("write CPUs (`2`, `1.5`) or millicores (`500m`)".to_owned()),
+            ),
+            ValidationErrorKind::Pattern { pattern } if pattern == MEMORY_PATTERN => (
+                format!("{what} must be a memory quantity, found {}", describe_value(instance)),
+                "not a memory quantity".to_owned(),
+                Some("write a number and a unit: `512Mi`, `4Gi` (Ki, Mi, Gi, Ti; or k, M, G, T)".to_owned()),
+            ),
             ValidationErrorKind::Pattern { pattern } => (
                 format!("{what} must match `{pattern}`, found {}", describe_value(instance)),
                 "does not match".to_owned(),
@@ -682,6 +695,35 @@ fn schema_problems(
             Some(help) => problem.with_help(help),
             None => problem,
         });
+    }
+}
+
+/// An optional section (`errors`, `compute nodes`) is `anyOf: [section, null]` in the schema, and
+/// a mistake inside it fails both branches at once. The KDL mapping never writes null, so the
+/// section's own errors are the ones to report: the null branch's type error is dropped.
+fn optional_section_errors(
+    error: jsonschema::ValidationError<'_>,
+) -> Vec<jsonschema::ValidationError<'_>> {
+    let is_null_branch = |branch: &[jsonschema::ValidationError<'_>], at: &str| {
+        matches!(branch, [only] if matches!(only.kind(), ValidationErrorKind::Type { .. })
+            && only.instance_path().as_str() == at)
+    };
+    let at = error.instance_path().as_str().to_owned();
+    let section = match error.kind() {
+        ValidationErrorKind::AnyOf { context } if context.len() == 2 => context
+            .iter()
+            .position(|branch| is_null_branch(branch, &at))
+            .map(|null| 1 - null)
+            .filter(|&section| !context[section].is_empty()),
+        _ => None,
+    };
+    let Some(section) = section else {
+        return vec![error];
+    };
+    match error.into_parts().kind {
+        ValidationErrorKind::AnyOf { mut context } => context.swap_remove(section),
+        // Unreachable: `section` is only found in an `anyOf`.
+        _ => Vec::new(),
     }
 }
 

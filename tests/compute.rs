@@ -451,3 +451,30 @@ fn the_documented_defaults_are_the_plans() {
         assert!(docs.contains(&row), "docs/compute.md lacks the row {row}");
     }
 }
+
+/// An optional section is `anyOf: [section, null]` in the schema: the problem named is the
+/// section's own (a missing key, a bad quantity), not "valid under none of the schemas".
+#[test]
+fn a_bad_optional_section_names_its_own_problem() {
+    let repo = Repo::example();
+    repo.edit(
+        "platform.kdl",
+        "nodes count=3 cpu=\"8\" memory=\"32Gi\"",
+        "nodes count=3 cpu=\"8\"\n        container \"mimir-querier\" cpu=\"1e3\" memory=\"1GB\"",
+    );
+    repo.edit("platform.kdl", " url=\"https://sentry.example.com\"", "");
+    let output = repo.run(&["check"]);
+    assert_exit(&output, 2);
+    let text = flat(&stderr(&output));
+    for expected in [
+        "`compute.nodes` is missing `memory`",
+        "`errors` is missing `url`",
+        "must be a CPU quantity, found the string \"1e3\"",
+        "write CPUs (`2`, `1.5`) or millicores (`500m`)",
+        "must be a memory quantity, found the string \"1GB\"",
+        "platform.kdl:77:9",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert!(!text.contains("not valid under any"), "{text}");
+}
