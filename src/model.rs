@@ -454,7 +454,8 @@ impl Default for Profiles {
     }
 }
 
-/// CPU and memory of a pod: requested, and memory also as the limit (a CPU limit only throttles).
+/// CPU and memory of a container: requested, and memory also as the limit (a CPU limit only
+/// throttles). Either may be left out: it keeps lgtmc's default (`compute`).
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields, default)]
 pub struct Resources {

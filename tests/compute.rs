@@ -371,7 +371,7 @@ fn bad_quantities_and_keys_are_all_reported_at_their_lines() {
     assert_exit(&output, 2);
     let text = flat(&stderr(&output));
     for expected in [
-        "the CPU quantity `0.0001` is not a whole number of millicores",
+        "the CPU quantity `0.0001` is finer than a millicore, or too large",
         "the reserve takes all of a node's memory",
         "`loki-chunk-cache` is not a container the plan knows",
         "did you mean `loki-chunks-cache`?",

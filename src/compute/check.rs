@@ -87,7 +87,7 @@ fn quantity_problem(q: &Quantity, report: &mut impl FnMut(&str, String, &str, St
     match parsed {
         None if q.cpu => report(
             &q.pointer,
-            format!("the CPU quantity `{text}` is not a whole number of millicores"),
+            format!("the CPU quantity `{text}` is finer than a millicore, or too large"),
             "not whole millicores",
             "write millicores (`250m`) or CPUs with at most three decimals (`1.5`)".to_owned(),
         ),
