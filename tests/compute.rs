@@ -120,6 +120,10 @@ fn workloads(documents: &[Value], unsized_: &mut Vec<String>) -> BTreeMap<String
     let mut found = BTreeMap::new();
     for document in documents {
         let kind = document["kind"].as_str().unwrap_or_default();
+        if matches!(kind, "Job" | "CronJob") {
+            job_containers_sized(document, unsized_);
+            continue;
+        }
         if !matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet") {
             continue;
         }
@@ -164,6 +168,35 @@ fn workloads(documents: &[Value], unsized_: &mut Vec<String>) -> BTreeMap<String
         );
     }
     found
+}
+
+/// A Job or CronJob runs and finishes, so the plan does not count it; its containers must still
+/// be sized. A Helm test hook (Mimir's smoke test, whose chart has no key to size it) is not
+/// part of the release.
+fn job_containers_sized(document: &Value, unsized_: &mut Vec<String>) {
+    let hook = document["metadata"]["annotations"]["helm.sh/hook"]
+        .as_str()
+        .unwrap_or_default();
+    if hook.split(',').any(|h| h.starts_with("test")) {
+        return;
+    }
+    let name = document["metadata"]["name"].as_str().unwrap_or_default();
+    let spec = &document["spec"];
+    let pod = match document["kind"].as_str() {
+        Some("CronJob") => &spec["jobTemplate"]["spec"]["template"]["spec"],
+        _ => &spec["template"]["spec"],
+    };
+    for list in ["containers", "initContainers"] {
+        for container in pod[list].as_array().into_iter().flatten() {
+            let resources = &container["resources"];
+            let sized = quantity(resources["requests"].get("cpu"), true).is_some()
+                && quantity(resources["requests"].get("memory"), false).is_some()
+                && quantity(resources["limits"].get("memory"), false).is_some();
+            if !sized {
+                unsized_.push(format!("{name}/{}: {resources}", container["name"]));
+            }
+        }
+    }
 }
 
 /// A diagnostic as one line: miette wraps long messages and marks continued lines with `│`.

@@ -213,6 +213,8 @@ const SENTRY: Chart = Chart {
         "sentry.existingSecret",
         "sentry.existingSecretKey",
         "postgresql.auth.existingSecret",
+        // Read by templates/sentry/cleanup/cronjob-sentry-cleanup.yaml, absent from values.yaml.
+        "sentry.cleanup.resources",
     ],
     product_keys: &[
         "filestore.s3.existingSecret",

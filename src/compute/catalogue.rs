@@ -94,6 +94,8 @@ pub const CONTAINERS: &[Default] = &[
     size("sentry-web", 200, 1_024, LGTMC),
     size("sentry-worker", 200, 1_024, LGTMC),
     size("sentry-cron", 50, 256, LGTMC),
+    // The daily cleanup CronJob: sized, not counted (it runs and finishes).
+    size("sentry-cleanup", 50, 256, LGTMC),
     size("sentry-consumer", 50, 384, LGTMC),
     size("snuba-api", 50, 256, LGTMC),
     size("snuba-consumer", 50, 256, LGTMC),
@@ -581,13 +583,15 @@ fn shapes(platform: &Platform, nodes: u64) -> Vec<Shape> {
 
 /// What the environment's charts run that the plan does not count.
 pub(super) fn not_counted(platform: &Platform) -> Vec<&'static str> {
-    let mut out = vec!["Mimir's smoke-test Job: a Helm test hook, which only `helm test` runs"];
+    let mut out = vec![
+        "Mimir's smoke-test Job: a Helm test hook, which only `helm test` runs (the chart has no key to size it)",
+    ];
     if platform.traces.mode == TracesMode::Microservices {
         out.push("Tempo in microservices mode (`tempo-distributed`): its workloads are not sized by lgtmc yet");
     }
     if platform.errors.is_some() {
         out.push("Sentry's subcharts (PostgreSQL, ClickHouse, Kafka, ZooKeeper, Redis, RabbitMQ, nginx): their charts are not in lgtmc's reference, so lgtmc neither sizes nor counts them");
-        out.push("Sentry's Jobs and CronJob (database set-up, cleanup): they run and finish");
+        out.push("Sentry's Jobs and CronJob (database set-up, cleanup): they run and finish (the Jobs keep the chart's requests; the cleanup is sized by `sentry-cleanup`)");
     }
     if platform.diagnose.is_some() {
         out.push("the k8sgpt Deployment the operator creates from the K8sGPT resource: the operator sizes it");
