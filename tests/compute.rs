@@ -212,7 +212,40 @@ fn the_plan_equals_the_requests_of_the_rendered_charts() {
     if !tools_available() {
         return;
     }
+    assert_plan_matches_the_charts(&Repo::example());
+}
+
+/// Tempo 3 (`tempo-distributed`, microservices mode) instead of monolithic Tempo, with two Kafka
+/// partitions in prod.
+#[test]
+fn the_plan_equals_the_rendered_charts_in_microservices_mode() {
+    if !tools_available() {
+        return;
+    }
     let repo = Repo::example();
+    repo.edit(
+        "platform.kdl",
+        "mode=\"monolithic\"",
+        "mode=\"microservices\" kafka=\"kafka.kafka.svc:9092\"",
+    );
+    repo.edit(
+        "environments/prod.kdl",
+        "logs replicas=3",
+        "logs replicas=3\n    traces replicas=2",
+    );
+    for env in ["dev", "staging", "prod"] {
+        let file = format!("versions/{env}.yaml");
+        let text = repo.read(&file);
+        let tempo = text
+            .lines()
+            .find(|l| l.starts_with("tempo:"))
+            .expect("a tempo line");
+        repo.edit(&file, tempo, "tempo-distributed: 3.3.0");
+    }
+    assert_plan_matches_the_charts(&repo);
+}
+
+fn assert_plan_matches_the_charts(repo: &Repo) {
     assert_exit(&repo.run(&["render"]), 0);
     let plan = repo.run(&["plan", "--format", "json"]);
     assert_exit(&plan, 0);

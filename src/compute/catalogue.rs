@@ -82,6 +82,14 @@ pub const CONTAINERS: &[Default] = &[
     size("loki-results-cache", 100, 256, LGTMC),
     size("loki-memcached-exporter", 10, 32, LGTMC),
     size("tempo", 500, 1_024, LGTMC),
+    // Microservices mode (`tempo-distributed`): `tempo` sizes the block-builders and live-stores.
+    size("tempo-distributor", 100, 256, LGTMC),
+    size("tempo-querier", 100, 256, LGTMC),
+    size("tempo-query-frontend", 100, 128, LGTMC),
+    size("tempo-backend-scheduler", 50, 128, LGTMC),
+    size("tempo-backend-worker", 100, 256, LGTMC),
+    // memcached's own default cache is 64 MB.
+    size("tempo-memcached", 100, 128, LGTMC),
     size("pyroscope", 250, 512, LGTMC),
     size("grafana", 100, 256, LGTMC),
     size("grafana-sidecar", 10, 96, LGTMC),
@@ -505,6 +513,8 @@ fn shapes(platform: &Platform, nodes: u64) -> Vec<Shape> {
     ];
     if platform.traces.mode == TracesMode::Monolithic {
         shapes.push(one("tempo", "tempo", STATEFULSET, "tempo", "tempo"));
+    } else {
+        shapes.extend(tempo_distributed(u64::from(platform.traces.replicas)));
     }
     let profiles = u64::from(platform.profiles.replicas);
     shapes.push((
@@ -581,14 +591,94 @@ fn shapes(platform: &Platform, nodes: u64) -> Vec<Shape> {
     shapes
 }
 
+/// Tempo 3 in microservices mode: one block-builder and one live-store per Kafka partition
+/// (`traces replicas`), one of everything else; the chart requires anti-affinity on the host for
+/// the distributor, the query path and memcached.
+fn tempo_distributed(partitions: u64) -> Vec<Shape> {
+    use Placement::{Any, OnePerNode};
+    let shape = |name, kind, replicas, placement, container, key| {
+        (
+            "tempo",
+            name,
+            kind,
+            replicas,
+            placement,
+            vec![(container, key, false)],
+        )
+    };
+    vec![
+        shape(
+            "tempo-backend-scheduler",
+            STATEFULSET,
+            1,
+            Any,
+            "backend-scheduler",
+            "tempo-backend-scheduler",
+        ),
+        shape(
+            "tempo-backend-worker",
+            STATEFULSET,
+            1,
+            Any,
+            "backend-worker",
+            "tempo-backend-worker",
+        ),
+        shape(
+            "tempo-block-builder",
+            STATEFULSET,
+            partitions,
+            Any,
+            "block-builder",
+            "tempo",
+        ),
+        shape(
+            "tempo-distributor",
+            DEPLOYMENT,
+            1,
+            OnePerNode,
+            "distributor",
+            "tempo-distributor",
+        ),
+        shape(
+            "tempo-live-store",
+            STATEFULSET,
+            partitions,
+            Any,
+            "live-store",
+            "tempo",
+        ),
+        shape(
+            "tempo-memcached",
+            STATEFULSET,
+            1,
+            OnePerNode,
+            "memcached",
+            "tempo-memcached",
+        ),
+        shape(
+            "tempo-querier",
+            DEPLOYMENT,
+            1,
+            OnePerNode,
+            "querier",
+            "tempo-querier",
+        ),
+        shape(
+            "tempo-query-frontend",
+            DEPLOYMENT,
+            1,
+            OnePerNode,
+            "query-frontend",
+            "tempo-query-frontend",
+        ),
+    ]
+}
+
 /// What the environment's charts run that the plan does not count.
 pub(super) fn not_counted(platform: &Platform) -> Vec<&'static str> {
     let mut out = vec![
         "Mimir's smoke-test Job: a Helm test hook, which only `helm test` runs (the chart has no key to size it)",
     ];
-    if platform.traces.mode == TracesMode::Microservices {
-        out.push("Tempo in microservices mode (`tempo-distributed`): its workloads are not sized by lgtmc yet");
-    }
     if platform.errors.is_some() {
         out.push("Sentry's subcharts (PostgreSQL, ClickHouse, Kafka, ZooKeeper, Redis, RabbitMQ, nginx): their charts are not in lgtmc's reference, so lgtmc neither sizes nor counts them");
         out.push("Sentry's Jobs and CronJob (database set-up, cleanup): they run and finish (the Jobs keep the chart's requests; the cleanup is sized by `sentry-cleanup`)");
