@@ -105,7 +105,10 @@ fn missing_tools(charts: &Path) -> Result<(), String> {
     if !imports.status.success() {
         return Err(format!(
             "python3 cannot import helm_python and yaml: {}",
-            String::from_utf8_lossy(&imports.stderr).trim()
+            String::from_utf8_lossy(&imports.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
         ));
     }
     let validate = Command::new("kubernetes-validate")
