@@ -763,3 +763,44 @@ fn sidecars_load_the_provisioning(release: &ChartRelease, grafana: &Value) {
         }
     }
 }
+
+/// The K8sGPT resource lgtmc renders is accepted by the CRD the pinned operator chart installs
+/// (its `crds/`), not only by the reference CRD: an operator promotion that changes the schema
+/// fails here.
+#[test]
+fn the_k8sgpt_resource_fits_the_operator_charts_crd() {
+    if !tools_available() {
+        return;
+    }
+    let mut checked = 0;
+    for release in releases(&repo_root()) {
+        if release.chart != "k8sgpt-operator" {
+            continue;
+        }
+        let crds_dir = chart_dir(&release)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .join("crds");
+        let crds = lgtmc::crds::load(&crds_dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = format!("out/{}/k8sgpt/k8sgpt.yaml", release.env);
+        let check = lgtmc::crds::check_file(&crds, &path, &read(&repo_root().join(&path)));
+        assert!(
+            check
+                .resources
+                .iter()
+                .any(|resource| resource.kind == "K8sGPT"),
+            "{path}: no K8sGPT resource checked"
+        );
+        assert!(
+            check.problems.is_empty(),
+            "{}",
+            check
+                .problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
