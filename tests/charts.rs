@@ -3,7 +3,10 @@
 //! it renders validates, and the objects do what the spec says. See docs/charts.md.
 //!
 //! The spec facts asserted here are the example's (`platform.kdl`, `environments/*.kdl`), written
-//! out in `expected_*` so that a chart that drops or rewrites a value fails the test.
+//! out here (`TENANTS`, `expected_replicas`, the values in `product_config_holds_the_spec`) rather
+//! than read from lgtmc's plan, so that a chart, or lgtmc, that drops or rewrites a value fails.
+//! Sentry's chart cannot render here (its subcharts are absent), which the tests say per
+//! environment.
 
 use std::collections::{BTreeMap, BTreeSet};
 
