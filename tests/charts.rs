@@ -3,7 +3,10 @@
 //! it renders validates, and the objects do what the spec says. See docs/charts.md.
 //!
 //! The spec facts asserted here are the example's (`platform.kdl`, `environments/*.kdl`), written
-//! out in `expected_*` so that a chart that drops or rewrites a value fails the test.
+//! out here (`TENANTS`, `expected_replicas`, the values in `product_config_holds_the_spec`) rather
+//! than read from lgtmc's plan, so that a chart, or lgtmc, that drops or rewrites a value fails.
+//! Sentry's chart cannot render here (its subcharts are absent), which the tests say per
+//! environment.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -637,7 +640,8 @@ fn spread_by_host(pod: &Value, hard: bool) -> bool {
 }
 
 /// Grafana takes its admin login from the spec's existing Secret and renders no Secret of its
-/// own; the collector's DaemonSet mounts the ConfigMap the environment's kustomization generates.
+/// own, and its sidecars load every provisioning ConfigMap; the collector's DaemonSet mounts the
+/// ConfigMap the environment's kustomization generates.
 #[test]
 fn grafana_and_the_collector_use_what_lgtmc_provides() {
     if !tools_available() {
@@ -667,6 +671,7 @@ fn grafana_and_the_collector_use_what_lgtmc_provides() {
                     password["valueFrom"]["secretKeyRef"]["name"], "grafana-admin",
                     "{at}"
                 );
+                sidecars_load_the_provisioning(&release, grafana);
             }
             "alloy" => {
                 let objects = render_release(&release).unwrap_or_else(|e| panic!("{e}"));
@@ -694,4 +699,111 @@ fn grafana_and_the_collector_use_what_lgtmc_provides() {
         checked,
         BTreeSet::from(["alloy".to_owned(), "grafana".to_owned()])
     );
+}
+
+/// Every ConfigMap of the environment's Grafana provisioning carries the label (and value) one
+/// of the chart's sidecars watches, in the namespace Grafana runs in (the sidecars watch their
+/// own namespace: no `NAMESPACE` variable), and every dashboard's folder annotation is the one
+/// the dashboard sidecar reads.
+fn sidecars_load_the_provisioning(release: &ChartRelease, grafana: &Value) {
+    let at = release.label();
+    let env_of = |container: &Value, variable: &str| {
+        container["env"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|env| env["name"] == variable)
+            .and_then(|env| env["value"].as_str())
+            .map(str::to_owned)
+    };
+    let mut watched = BTreeMap::new();
+    for container in grafana["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let Some(label) = env_of(container, "LABEL") else {
+            continue;
+        };
+        assert_eq!(env_of(container, "NAMESPACE"), None, "{at}: {container}");
+        let value = env_of(container, "LABEL_VALUE").unwrap_or_default();
+        watched.insert((label, value), env_of(container, "FOLDER_ANNOTATION"));
+    }
+    assert_eq!(watched.len(), 3, "{at}: sidecars {watched:?}");
+    let kustomization: Value = serde_norway::from_str(&read(&repo_root().join(format!(
+        "out/{}/grafana/provisioning/kustomization.yaml",
+        release.env
+    ))))
+    .expect("YAML");
+    assert_eq!(
+        kustomization["namespace"],
+        release.namespace.as_str(),
+        "{at}"
+    );
+    let generators = kustomization["configMapGenerator"]
+        .as_array()
+        .expect("generators");
+    assert!(!generators.is_empty(), "{at}");
+    for generator in generators {
+        let config_map = generator["name"].as_str().unwrap_or_default();
+        let labels = generator["options"]["labels"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let folder = labels
+            .iter()
+            .find_map(|(label, value)| {
+                watched.get(&(label.clone(), value.as_str().unwrap_or_default().to_owned()))
+            })
+            .unwrap_or_else(|| {
+                panic!("{at}: no sidecar loads ConfigMap {config_map} ({labels:?})")
+            });
+        if let Some(annotation) = folder {
+            assert!(
+                generator["options"]["annotations"][annotation].is_string(),
+                "{at}: dashboard {config_map} has no {annotation} annotation"
+            );
+        }
+    }
+}
+
+/// The K8sGPT resource lgtmc renders is accepted by the CRD the pinned operator chart installs
+/// (its `crds/`), not only by the reference CRD: an operator promotion that changes the schema
+/// fails here.
+#[test]
+fn the_k8sgpt_resource_fits_the_operator_charts_crd() {
+    if !tools_available() {
+        return;
+    }
+    let mut checked = 0;
+    for release in releases(&repo_root()) {
+        if release.chart != "k8sgpt-operator" {
+            continue;
+        }
+        let crds_dir = chart_dir(&release)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .join("crds");
+        let crds = lgtmc::crds::load(&crds_dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = format!("out/{}/k8sgpt/k8sgpt.yaml", release.env);
+        let check = lgtmc::crds::check_file(&crds, &path, &read(&repo_root().join(&path)));
+        assert!(
+            check
+                .resources
+                .iter()
+                .any(|resource| resource.kind == "K8sGPT"),
+            "{path}: no K8sGPT resource checked"
+        );
+        assert!(
+            check.problems.is_empty(),
+            "{}",
+            check
+                .problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
 }

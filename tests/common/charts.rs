@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
@@ -105,7 +105,10 @@ fn missing_tools(charts: &Path) -> Result<(), String> {
     if !imports.status.success() {
         return Err(format!(
             "python3 cannot import helm_python and yaml: {}",
-            String::from_utf8_lossy(&imports.stderr).trim()
+            String::from_utf8_lossy(&imports.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
         ));
     }
     let validate = Command::new("kubernetes-validate")
@@ -219,24 +222,24 @@ type Rendered = Result<Vec<Value>, String>;
 /// subchart). Each distinct release (chart, version, names and values bytes) renders once per
 /// test run: rendering takes about a second.
 pub(crate) fn render_release(release: &ChartRelease) -> Rendered {
-    static CACHE: OnceLock<Mutex<HashMap<String, Rendered>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<OnceLock<Rendered>>>>> = OnceLock::new();
     let values = std::fs::read_to_string(&release.values)
         .map_err(|e| format!("read {}: {e}", release.values.display()))?;
     let key = format!(
         "{}\0{}\0{}\0{}\0{values}",
         release.chart, release.version, release.release, release.namespace
     );
-    let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(rendered) = cache.lock().expect("the cache").get(&key) {
-        return rendered.clone();
-    }
-    // Rendered outside the lock, so tests on other threads render other charts meanwhile.
-    let rendered = render_uncached(release);
-    cache
-        .lock()
-        .expect("the cache")
-        .insert(key, rendered.clone());
-    rendered
+    let slot = Arc::clone(
+        CACHE
+            .get_or_init(Mutex::default)
+            .lock()
+            .expect("the cache")
+            .entry(key)
+            .or_default(),
+    );
+    // Tests running in parallel wait for a release another one is rendering, instead of
+    // rendering it again, and render different releases at the same time.
+    slot.get_or_init(|| render_uncached(release)).clone()
 }
 
 fn render_uncached(release: &ChartRelease) -> Rendered {
