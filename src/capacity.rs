@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::compute::ComputePlan;
 use crate::model::{CapacityTenant, Platform, SignalLimits, Tenant};
 
 /// Bytes stored per metric sample, index included, when the spec does not say. The Prometheus
@@ -634,7 +635,7 @@ pub fn format_seconds(seconds: u64) -> String {
 }
 
 /// The plain-text report of `lgtmc plan`: a summary line and an aligned table per environment.
-pub fn text(plans: &[CapacityPlan]) -> String {
+pub fn text(plans: &[CapacityPlan], compute: &[ComputePlan]) -> String {
     let mut out = String::new();
     for (index, plan) in plans.iter().enumerate() {
         if index > 0 {
@@ -745,21 +746,37 @@ pub fn text(plans: &[CapacityPlan]) -> String {
                 }
             );
         }
+        if let Some(compute) = compute.get(index) {
+            out.push_str(&crate::compute::text(compute));
+        }
     }
     out
 }
 
 /// The JSON report of `lgtmc plan --format json`: the platform and one plan per environment, with
 /// every number in bytes (and, beside it, as the Markdown shows it).
-pub fn json(platform: &str, plans: &[CapacityPlan]) -> String {
+pub fn json(platform: &str, plans: &[CapacityPlan], compute: &[ComputePlan]) -> String {
+    #[derive(Serialize)]
+    struct Environment<'a> {
+        #[serde(flatten)]
+        storage: &'a CapacityPlan,
+        compute: Option<&'a ComputePlan>,
+    }
     #[derive(Serialize)]
     struct Report<'a> {
         platform: &'a str,
-        environments: &'a [CapacityPlan],
+        environments: Vec<Environment<'a>>,
     }
     let report = Report {
         platform,
-        environments: plans,
+        environments: plans
+            .iter()
+            .enumerate()
+            .map(|(index, storage)| Environment {
+                storage,
+                compute: compute.get(index),
+            })
+            .collect(),
     };
     // Serialising these types cannot fail: every map key is a string and every number finite.
     let mut text = serde_json::to_string_pretty(&report)

@@ -96,8 +96,9 @@ enum Command {
         dir: Option<PathBuf>,
     },
     /// Print the capacity plan: the storage each environment, tenant and backend needs at steady
-    /// state, against the raw Ceph capacity the spec declares. Writes nothing. Exit 2 when an
-    /// environment is over a budget it enforces (after printing the plan).
+    /// state, against the raw Ceph capacity the spec declares, and the CPU and memory each
+    /// component and node requests, against the nodes. Writes nothing. Exit 2 when an environment
+    /// is over a budget or does not fit nodes it enforces (after printing the plan).
     Plan(PlanArgs),
 }
 
@@ -516,9 +517,15 @@ fn capacity_plan(cli: &Cli, spec_dir: &Path, args: &PlanArgs) -> Result<i32, Err
         .filter(|p| selected(&p.environment))
         .cloned()
         .collect();
+    let compute: Vec<_> = report
+        .compute
+        .iter()
+        .filter(|p| selected(&p.environment))
+        .cloned()
+        .collect();
     print_out(&match args.format {
-        PlanFormat::Text => crate::capacity::text(&plans),
-        PlanFormat::Json => crate::capacity::json(&report.platform, &plans),
+        PlanFormat::Text => crate::capacity::text(&plans, &compute),
+        PlanFormat::Json => crate::capacity::json(&report.platform, &plans, &compute),
         PlanFormat::Markdown => report
             .plans
             .iter()

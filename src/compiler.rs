@@ -55,6 +55,8 @@ pub struct CapacityReport {
     pub platform: String,
     /// One plan per environment, in promotion order.
     pub plans: Vec<CapacityPlan>,
+    /// The compute plan of each environment, in the order of `plans`.
+    pub compute: Vec<crate::compute::ComputePlan>,
     /// Each environment's `CAPACITY.md`, in the order of `plans`, when asked for.
     pub markdown: Vec<String>,
     /// Environments over a budget they do not enforce.
@@ -91,6 +93,11 @@ pub fn capacity(
             .first()
             .map(|e| e.platform.name.clone())
             .unwrap_or_default(),
+        compute: spec
+            .environments
+            .iter()
+            .map(|environment| environment.compute.clone())
+            .collect(),
         plans: spec
             .environments
             .into_iter()

@@ -15,6 +15,7 @@ pub mod capacity;
 pub mod charts;
 pub mod cli;
 pub mod compiler;
+pub mod compute;
 pub mod crds;
 pub mod diagnostic;
 pub mod document;

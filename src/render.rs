@@ -119,6 +119,9 @@ pub fn environment(templates_dir: Option<&Path>) -> Result<Environment<'static>,
     env.add_filter("regex_escape", alloy_format::regex_escape);
     env.add_function("env_var", env_var);
     env.add_filter("kargo_scalar", kargo_scalar);
+    // Numbers of the plans as the reports write them: `9.495` CPUs, `38.87 GiB`.
+    env.add_filter("cpu", crate::compute::cpu_text);
+    env.add_filter("bytes", crate::capacity::format_bytes);
     for (name, source) in embedded::TEMPLATES {
         env.add_template(name, source)
             .map_err(|error| template_error_with_source(name, source, &error))?;

@@ -11,10 +11,12 @@ use std::collections::BTreeMap;
 
 use crate::capacity::{self, CapacityPlan};
 use crate::charts;
+use crate::compute::{self, ComputePlan};
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
 use crate::load::{ENVIRONMENTS_DIR, LoadedSpec, VERSIONS_DIR};
 use crate::model::{DURATION_PATTERN, MAX_EXACT, Platform, TracesMode};
+use crate::model::{CPU_PATTERN, MEMORY_PATTERN};
 use crate::schema;
 
 const HOUR: u64 = 3_600;
@@ -54,6 +56,8 @@ pub struct EnvironmentSpec {
     pub versions: BTreeMap<String, String>,
     /// The storage the environment needs, against its budget.
     pub capacity: CapacityPlan,
+    /// The CPU and memory the environment requests, against its nodes.
+    pub compute: ComputePlan,
 }
 
 /// Validates the loaded spec, or returns every problem found in it.
@@ -117,6 +121,8 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
     let mut environments = Vec::new();
     // Environments over their capacity budget, with where their raw capacity is declared.
     let mut over: Vec<(usize, document::Origin)> = Vec::new();
+    // Environments whose requests do not fit their nodes, with where the nodes are declared.
+    let mut unfit: Vec<(usize, document::Origin)> = Vec::new();
     if declared.is_empty() {
         // Still check the platform on its own, so its problems are not hidden.
         schema_problems(&validator, &base, &loaded.files, &mut problems);
@@ -180,12 +186,17 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
                 if capacity.is_over_budget() {
                     over.push((environments.len(), merged.origins.find("/capacity/raw")));
                 }
+                let compute = compute::plan(&name, &platform);
+                if compute.is_over() {
+                    unfit.push((environments.len(), merged.origins.find("/compute/nodes")));
+                }
                 environments.push(EnvironmentSpec {
                     name,
                     platform,
                     sources,
                     versions,
                     capacity,
+                    compute,
                 });
             }
             Err(error) => {
@@ -221,7 +232,11 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
     }
     let mut warnings = Vec::new();
     let mut over_budget = Vec::new();
-    for (problem, enforce) in budget_problems(&environments, &over, &loaded.files) {
+    let fit = compute_fit_problems(&environments, &unfit, &loaded.files);
+    for (problem, enforce) in budget_problems(&environments, &over, &loaded.files)
+        .into_iter()
+        .chain(fit)
+    {
         match (enforce, budget) {
             (false, _) => warnings.push(problem),
             (true, Budget::Enforce) => problems.push(problem),
@@ -301,6 +316,55 @@ fn budget_problems(
                     "{} × max fill {} = {}",
                     budget.raw_capacity, budget.max_fill_text, budget.budget
                 ),
+            )
+            .with_help(help);
+            Some((problem, plan.enforce))
+        })
+        .collect()
+}
+
+/// The environments whose requests do not fit their nodes, each problem pointing at the nodes,
+/// and whether the fit is enforced.
+fn compute_fit_problems(
+    environments: &[EnvironmentSpec],
+    unfit: &[(usize, document::Origin)],
+    files: &[SourceFile],
+) -> Vec<(Problem, bool)> {
+    unfit
+        .iter()
+        .filter_map(|(index, origin)| {
+            let plan = &environments[*index].compute;
+            let nodes = plan.nodes.as_ref()?;
+            let mut why: Vec<String> = plan.unplaceable.clone();
+            if let Some(headroom) = plan.headroom_text.as_ref().filter(|h| h.contains('-')) {
+                why.push(format!("headroom {headroom}"));
+            }
+            for node in plan.per_node.iter().filter(|n| !n.fits) {
+                why.push(format!(
+                    "node {} would request {} of {}",
+                    node.node,
+                    node.requests.text(),
+                    nodes.allocatable.text()
+                ));
+            }
+            let mut help = format!(
+                "`lgtmc plan --env {}` shows each component and node: lower a size (`compute {{ container … }}`, a section's `resources`), fewer replicas, or more or larger nodes",
+                plan.environment
+            );
+            if !plan.enforce {
+                help.push_str("; `compute enforce=#true` makes this an error");
+            }
+            let problem = Problem::new(
+                &files[origin.file],
+                origin.span,
+                format!(
+                    "environment `{}` requests {}, which does not fit {} nodes: {}",
+                    plan.environment,
+                    plan.requests_text,
+                    nodes.count,
+                    why.join("; ")
+                ),
+                format!("allocatable {} per node", nodes.allocatable.text()),
             )
             .with_help(help);
             Some((problem, plan.enforce))
@@ -583,7 +647,10 @@ fn schema_problems(
     files: &[SourceFile],
     problems: &mut Vec<Problem>,
 ) {
-    for error in validator.iter_errors(&document.value) {
+    for error in validator
+        .iter_errors(&document.value)
+        .flat_map(optional_section_errors)
+    {
         let pointer = error.instance_path().as_str().to_owned();
         let instance = document.value.pointer(&pointer).unwrap_or(&Value::Null);
         let what = describe_location(&pointer);
@@ -616,6 +683,16 @@ fn schema_problems(
                 format!("{what} must be a duration, found {}", describe_value(instance)),
                 "not a duration".to_owned(),
                 Some("write a number and a unit, for example `90d`, `12h`, `30m` or `1h30m` (units: y w d h m s ms)".to_owned()),
+            ),
+            ValidationErrorKind::Pattern { pattern } if pattern == CPU_PATTERN => (
+                format!("{what} must be a CPU quantity, found {}", describe_value(instance)),
+                "not a CPU quantity".to_owned(),
+                Some("write CPUs (`2`, `1.5`) or millicores (`500m`)".to_owned()),
+            ),
+            ValidationErrorKind::Pattern { pattern } if pattern == MEMORY_PATTERN => (
+                format!("{what} must be a memory quantity, found {}", describe_value(instance)),
+                "not a memory quantity".to_owned(),
+                Some("write a number and a unit: `512Mi`, `4Gi` (Ki, Mi, Gi, Ti; or k, M, G, T)".to_owned()),
             ),
             ValidationErrorKind::Pattern { pattern } => (
                 format!("{what} must match `{pattern}`, found {}", describe_value(instance)),
@@ -656,6 +733,35 @@ fn secret_problems(document: &Document, files: &[SourceFile], problems: &mut Vec
             )
             .with_help(finding.help),
         );
+    }
+}
+
+/// An optional section (`errors`, `compute nodes`) is `anyOf: [section, null]` in the schema, and
+/// a mistake inside it fails both branches at once. The KDL mapping never writes null, so the
+/// section's own errors are the ones to report: the null branch's type error is dropped.
+fn optional_section_errors(
+    error: jsonschema::ValidationError<'_>,
+) -> Vec<jsonschema::ValidationError<'_>> {
+    let is_null_branch = |branch: &[jsonschema::ValidationError<'_>], at: &str| {
+        matches!(branch, [only] if matches!(only.kind(), ValidationErrorKind::Type { .. })
+            && only.instance_path().as_str() == at)
+    };
+    let at = error.instance_path().as_str().to_owned();
+    let section = match error.kind() {
+        ValidationErrorKind::AnyOf { context } if context.len() == 2 => context
+            .iter()
+            .position(|branch| is_null_branch(branch, &at))
+            .map(|null| 1 - null)
+            .filter(|&section| !context[section].is_empty()),
+        _ => None,
+    };
+    let Some(section) = section else {
+        return vec![error];
+    };
+    match error.into_parts().kind {
+        ValidationErrorKind::AnyOf { mut context } => context.swap_remove(section),
+        // Unreachable: `section` is only found in an `anyOf`.
+        _ => Vec::new(),
     }
 }
 
@@ -793,6 +899,7 @@ fn semantic_problems(
         }
     }
     capacity_problems(platform, &mut report);
+    compute::problems(platform, &mut report);
     for (pointer, duration) in [
         ("/gitops/kargo/soak", &platform.gitops.kargo.soak),
         ("/gitops/kargo/interval", &platform.gitops.kargo.interval),

@@ -217,3 +217,37 @@ fn logs_are_kept_at_least_a_day() {
         "retention=\"12h\""
     ));
 }
+
+/// Loki chart rule (its `templates/validate.yaml`): replicas in both the single binary and the
+/// simple-scalable targets (3 each by default) are refused, so monolithic mode sets each of
+/// those targets to 0 replicas, in every environment and whatever the single binary runs.
+#[test]
+fn loki_monolithic_mode_switches_the_scalable_targets_off() {
+    let repo = Repo::example();
+    repo.edit(
+        "environments/prod.kdl",
+        "logs replicas=3",
+        "logs replicas=5",
+    );
+    assert_exit(&repo.run(&["render"]), 0);
+    for env in ["dev", "staging", "prod"] {
+        let values: serde_norway::Value =
+            serde_norway::from_str(&repo.read(&format!("out/{env}/loki/values.yaml")))
+                .expect("YAML");
+        assert_eq!(
+            values["deploymentMode"].as_str(),
+            Some("Monolithic"),
+            "{env}"
+        );
+        for target in ["backend", "read", "write"] {
+            assert_eq!(
+                values[target]["replicas"].as_u64(),
+                Some(0),
+                "{env}: {target}"
+            );
+        }
+    }
+    let prod: serde_norway::Value =
+        serde_norway::from_str(&repo.read("out/prod/loki/values.yaml")).expect("YAML");
+    assert_eq!(prod["singleBinary"]["replicas"].as_u64(), Some(5));
+}

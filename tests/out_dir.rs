@@ -72,6 +72,8 @@ impl Immutable {
                 .status();
             if !status.is_ok_and(|s| s.success()) {
                 skipped(
+                    "`chattr +i` as root",
+                    "run the tests as root on a filesystem with the immutable flag (CI does)",
                     "`chattr +i` is not available here (it needs root and a filesystem with the immutable flag); this test makes files immutable for real and did not run",
                 );
                 return None;
@@ -133,6 +135,8 @@ fn read_only_file_and_directory_stop_the_render_before_any_write() {
     let uid = Command::new("id").arg("-u").output().map(|o| stdout(&o));
     if uid.map_or(true, |uid| uid.trim() == "0") {
         skipped(
+            "a user other than root",
+            "run the tests as a user other than root (root writes read-only files)",
             "root may write read-only files; this test runs as another user and did not run (the immutable-file test covers root)",
         );
         return;
@@ -249,7 +253,11 @@ fn init_never_overwrites_a_hand_written_file_in_out() {
 #[test]
 fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_render() {
     if !cfg!(debug_assertions) {
-        skipped("the abort point exists in debug builds only; this test did not run");
+        skipped(
+            "a debug build",
+            "run `cargo test` without --release",
+            "the abort point exists in debug builds only; this test did not run",
+        );
         return;
     }
     let repo = Repo::example();
@@ -519,6 +527,8 @@ fn a_full_disk_stops_the_render_before_any_write() {
         Ok(output) if stdout(&output).contains("second render:") => output,
         _ => {
             skipped(
+                "root (`unshare -m`, `mount -t tmpfs`)",
+                "run the tests as root (CI does)",
                 "`unshare -m` and `mount -t tmpfs` need root; this test fills a real filesystem and did not run",
             );
             return;

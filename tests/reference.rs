@@ -213,6 +213,8 @@ const SENTRY: Chart = Chart {
         "sentry.existingSecret",
         "sentry.existingSecretKey",
         "postgresql.auth.existingSecret",
+        // Read by templates/sentry/cleanup/cronjob-sentry-cleanup.yaml, absent from values.yaml.
+        "sentry.cleanup.resources",
     ],
     product_keys: &[
         "filestore.s3.existingSecret",
@@ -295,6 +297,9 @@ fn unknown_paths(
                 unknown_paths(value, &Value::Null, &child, chart, unknown);
             }
             None => unknown.push(child),
+            // A container's `resources` the chart has (often as `{}`): its contents are a
+            // Kubernetes ResourceRequirements, which no values file spells out.
+            Some(_) if key == "resources" => {}
             Some(chart_value) => unknown_paths(value, chart_value, &child, chart, unknown),
         }
     }

@@ -10,6 +10,8 @@ use crate::model::{Platform, TracesMode};
 pub(crate) const MIMIR_BURST_SECONDS: u64 = 10;
 /// Tempo's default `max_bytes_per_trace`.
 const TEMPO_MAX_BYTES_PER_TRACE: u64 = 5_000_000;
+/// The Loki chart's simple-scalable targets, which the monolithic mode must switch off.
+const LOKI_SCALABLE_TARGETS: &[&str] = &["backend", "read", "write"];
 /// Replication factor when there are enough replicas.
 const REPLICATION_FACTOR: u32 = 3;
 
@@ -37,6 +39,10 @@ pub struct LokiPlan {
     pub release: &'static str,
     pub namespace: String,
     pub replicas: u32,
+    /// Loki chart rule (`templates/validate.yaml`): the chart fails when the single binary and
+    /// any simple-scalable target both have replicas, and those targets default to 3 each; in
+    /// monolithic mode each of them is set to 0 replicas.
+    pub unused_targets: &'static [&'static str],
     pub replication_factor: u32,
     pub flush: String,
     pub ingestion_rate_mb: u32,
@@ -137,6 +143,7 @@ pub(super) fn loki(platform: &Platform) -> LokiPlan {
         release: "loki",
         namespace: ns.to_owned(),
         replicas: spec.replicas,
+        unused_targets: LOKI_SCALABLE_TARGETS,
         replication_factor: spec.replicas.min(REPLICATION_FACTOR),
         flush: spec.flush.go(),
         ingestion_rate_mb: spec.ingestion_rate_mb,

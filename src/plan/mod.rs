@@ -54,8 +54,25 @@ pub struct EnvironmentPlan {
     /// The bar chart of the capacity plan (`capacity.svg`).
     pub capacity_chart: crate::capacity::Chart,
     pub collector: CollectorPlan,
+    /// The CPU and memory this environment requests, against its nodes (`CAPACITY.md`).
+    pub compute: crate::compute::ComputePlan,
+    /// Every container's `resources:` block, by container key (`compute::CONTAINERS`).
+    pub sizes: std::collections::BTreeMap<&'static str, SizedPlan>,
+    /// Sentry's own workloads and Snuba's, each with its values key.
+    pub sentry_sizes: Vec<SizedPlan>,
+    pub snuba_sizes: Vec<SizedPlan>,
     #[serde(skip)]
     pub artifacts: Vec<Artifact>,
+}
+
+/// One container's `resources:` block; `key` is the values key of a Sentry or Snuba workload.
+#[derive(Debug, Serialize)]
+pub struct SizedPlan {
+    pub key: &'static str,
+    pub resources: ResourcesPlan,
+    /// For a memcached container: the cache's `allocatedMemory` in MB, five sixths of its
+    /// memory, the ratio of the Loki chart's own default (the rest is connections and overhead).
+    pub memcached_mb: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -368,8 +385,52 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         capacity: environment.capacity.clone(),
         capacity_chart,
         collector,
+        sizes: sizes(&environment.compute),
+        sentry_sizes: keyed(&environment.compute, crate::compute::SENTRY_WORKLOADS),
+        snuba_sizes: keyed(&environment.compute, crate::compute::SNUBA_WORKLOADS),
+        compute: environment.compute.clone(),
         artifacts,
     }
+}
+
+/// Requests as the plan sizes them; the memory request is also the limit, and no CPU limit.
+fn sized(key: &'static str, size: &crate::compute::ContainerSize) -> SizedPlan {
+    let requests = [
+        ("cpu".to_owned(), size.cpu.clone()),
+        ("memory".to_owned(), size.memory.clone()),
+    ];
+    SizedPlan {
+        key,
+        resources: ResourcesPlan {
+            requests: requests.into_iter().collect(),
+            limits: [("memory".to_owned(), size.memory.clone())]
+                .into_iter()
+                .collect(),
+        },
+        memcached_mb: size.request.memory_bytes / MIB * 5 / 6,
+    }
+}
+
+fn sizes(
+    compute: &crate::compute::ComputePlan,
+) -> std::collections::BTreeMap<&'static str, SizedPlan> {
+    compute
+        .sizes
+        .iter()
+        .map(|(key, size)| (*key, sized(key, size)))
+        .collect()
+}
+
+fn keyed(
+    compute: &crate::compute::ComputePlan,
+    workloads: &[(&'static str, &'static str, &'static str)],
+) -> Vec<SizedPlan> {
+    workloads
+        .iter()
+        .filter_map(|(values_key, _, size_key)| {
+            Some(sized(values_key, compute.sizes.get(size_key)?))
+        })
+        .collect()
 }
 
 /// Grafana's chart values, its provisioning kustomization, and one file per tenant's data

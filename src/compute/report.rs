@@ -1,0 +1,99 @@
+//! The plain-text compute section of `lgtmc plan`: per component, per node, and the verdict.
+
+use std::fmt::Write as _;
+
+use super::ComputePlan;
+
+/// Aligned tables: components, then nodes, then what does not fit and what is not counted.
+pub fn text(plan: &ComputePlan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "  compute: {}", plan.summary());
+    let mut rows: Vec<[String; 4]> = vec![[
+        "component".into(),
+        "pods".into(),
+        "cpu".into(),
+        "memory".into(),
+    ]];
+    for component in &plan.components {
+        rows.push([
+            component.component.to_owned(),
+            component.pods.to_string(),
+            cpu(component.total.cpu_millis),
+            crate::capacity::format_bytes(component.total.memory_bytes),
+        ]);
+    }
+    rows.push([
+        "total".into(),
+        plan.components
+            .iter()
+            .map(|c| c.pods)
+            .sum::<u64>()
+            .to_string(),
+        cpu(plan.requests.cpu_millis),
+        crate::capacity::format_bytes(plan.requests.memory_bytes),
+    ]);
+    table(&mut out, &rows);
+    if let Some(nodes) = &plan.nodes {
+        let _ = writeln!(
+            out,
+            "  nodes: {} × ({} − reserve {} = allocatable {})",
+            nodes.count,
+            nodes.capacity.text(),
+            nodes.reserve.text(),
+            nodes.allocatable.text()
+        );
+        let mut rows: Vec<[String; 4]> =
+            vec![["node".into(), "pods".into(), "cpu".into(), "memory".into()]];
+        for node in &plan.per_node {
+            rows.push([
+                format!(
+                    "node {}{}",
+                    node.node,
+                    if node.fits { "" } else { " (over)" }
+                ),
+                node.pods.to_string(),
+                format!("{} ({})", cpu(node.requests.cpu_millis), node.cpu_share),
+                format!(
+                    "{} ({})",
+                    crate::capacity::format_bytes(node.requests.memory_bytes),
+                    node.memory_share
+                ),
+            ]);
+        }
+        table(&mut out, &rows);
+    }
+    for problem in &plan.unplaceable {
+        let _ = writeln!(out, "  cannot place: {problem}");
+    }
+    for item in &plan.not_counted {
+        let _ = writeln!(out, "  not counted: {item}");
+    }
+    out
+}
+
+/// Millicores as CPUs with up to three decimals: `9.71`, `0.05`, `3`.
+pub fn cpu(millis: u64) -> String {
+    let text = format!("{}.{:03}", millis / 1_000, millis % 1_000);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+fn table(out: &mut String, rows: &[[String; 4]]) {
+    let mut widths = [0usize; 4];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let mut line = String::from(" ");
+        for (column, (cell, width)) in row.iter().zip(widths).enumerate() {
+            let pad = " ".repeat(width - cell.chars().count());
+            if column == 0 {
+                let _ = write!(line, " {cell}{pad} ");
+            } else {
+                let _ = write!(line, " {pad}{cell} ");
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
