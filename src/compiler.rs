@@ -15,7 +15,8 @@ use crate::error::Error;
 use crate::isolation;
 use crate::load::{self, LoadError};
 use crate::plan::{self, EnvironmentPlan};
-use crate::render;
+use crate::render::{self, Rendered};
+use minijinja::Environment;
 use crate::validate::{self, Budget, ValidSpec};
 use crate::verify;
 
@@ -38,7 +39,8 @@ pub fn validate_spec(spec_dir: &Path) -> Result<ValidSpec, Error> {
     validate::validate(&load_spec(spec_dir)?).map_err(Error::Spec)
 }
 
-fn load_spec(spec_dir: &Path) -> Result<load::LoadedSpec, Error> {
+/// Reads and parses the spec files.
+pub fn load_spec(spec_dir: &Path) -> Result<load::LoadedSpec, Error> {
     load::load(spec_dir).map_err(|error| match error {
         LoadError::NoSpec { dir } => Error::NoSpec { dir },
         LoadError::Io { path, source } => Error::Read { path, source },
@@ -99,6 +101,24 @@ pub fn capacity(
     })
 }
 
+/// Validates, plans and renders an already loaded spec, without `verify`'s checks: `explain`
+/// renders the spec once per probe and only compares the results.
+pub fn render_loaded(loaded: &load::LoadedSpec, env: &Environment<'static>) -> Result<Rendered, Error> {
+    let spec = validate::validate(loaded).map_err(Error::Spec)?;
+    Ok(render_valid(&spec, env)?.1)
+}
+
+fn render_valid(
+    spec: &ValidSpec,
+    env: &Environment<'static>,
+) -> Result<(Vec<EnvironmentPlan>, Rendered), Error> {
+    let plans: Vec<EnvironmentPlan> = spec.environments.iter().map(plan::plan).collect();
+    let (kargo, kargo_artifacts) = plan::kargo(&plans, &spec.environments);
+    let all_sources: Vec<String> = spec.files.iter().map(|file| file.name.clone()).collect();
+    let rendered = render::render(env, &plans, &kargo, &kargo_artifacts, &all_sources)?;
+    Ok((plans, rendered))
+}
+
 /// Compiles the spec in `spec_dir` into the complete tree of files under `out/`.
 pub fn compile(spec_dir: &Path, templates_dir: Option<&Path>) -> Result<Compilation, Error> {
     compile_checked(spec_dir, templates_dir, None)
@@ -112,11 +132,8 @@ pub fn compile_checked(
     crds: Option<&CrdSet>,
 ) -> Result<Compilation, Error> {
     let spec = validate_spec(spec_dir)?;
-    let plans: Vec<EnvironmentPlan> = spec.environments.iter().map(plan::plan).collect();
-    let (kargo, kargo_artifacts) = plan::kargo(&plans, &spec.environments);
-    let all_sources: Vec<String> = spec.files.iter().map(|file| file.name.clone()).collect();
     let env = render::environment(templates_dir)?;
-    let mut rendered = render::render(&env, &plans, &kargo, &kargo_artifacts, &all_sources)?;
+    let (plans, mut rendered) = render_valid(&spec, &env)?;
     let directories: Vec<verify::EnvironmentDir> = plans
         .iter()
         .map(|plan| verify::EnvironmentDir {
