@@ -21,12 +21,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use minijinja::Environment;
 use serde::Serialize;
 use similar::{DiffTag, TextDiff};
 
 use crate::compiler;
 use crate::diagnostic::{SourceFile, did_you_mean};
 use crate::error::Error;
+use crate::load::LoadedSpec;
 use crate::model;
 use crate::render;
 
@@ -49,6 +51,8 @@ pub struct Provenance {
     leaves: Vec<Leaf>,
     /// For each leaf, the value it was probed with, or `None` when no candidate validated.
     probes: Vec<Option<String>>,
+    /// For each leaf probed in a group, the other leaves of its group.
+    together: Vec<Vec<usize>>,
     rendered: BTreeMap<String, String>,
     templates: BTreeMap<String, String>,
     values: BTreeMap<String, Values>,
@@ -120,6 +124,11 @@ pub struct Source {
     /// How the rendered value follows from it (`14d → 336h: …`); empty for `placed_by`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub rule: String,
+    /// Spec values that had to change with this one to stay valid (a tenant's name and the
+    /// `tenancy default=` naming it), as `file:line:column written`: the probe cannot tell them
+    /// apart.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub together_with: Vec<String>,
     /// What this overlay value overrides in `platform.kdl`, as `file:line:column written`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overrides: Option<String>,
@@ -151,6 +160,7 @@ impl Provenance {
         let mut provenance = Provenance {
             files: loaded.files.clone(),
             probes: Vec::with_capacity(leaves.len()),
+            together: vec![Vec::new(); leaves.len()],
             changed: Vec::with_capacity(leaves.len()),
             rendered: baseline.files,
             templates: baseline.templates,
@@ -182,9 +192,37 @@ impl Provenance {
             provenance.probes.push(probed);
             provenance.changed.push(changed);
         }
+        provenance.probe_groups(&loaded, &leaves, &env);
         provenance.leaves = leaves;
         provenance.elapsed = started.elapsed();
         Ok(provenance)
+    }
+
+    /// Probes together the leaves that could not be probed alone and hold the same text: a name
+    /// and the references to it must change as one.
+    fn probe_groups(&mut self, loaded: &LoadedSpec, leaves: &[Leaf], env: &Environment<'static>) {
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (index, leaf) in leaves.iter().enumerate() {
+            if self.probes[index].is_none() {
+                groups.entry(leaf.value.as_str()).or_default().push(index);
+            }
+        }
+        for (value, members) in groups.into_iter().filter(|(_, m)| m.len() > 1) {
+            let group: Vec<&Leaf> = members.iter().map(|index| &leaves[*index]).collect();
+            let candidate = kdl::KdlValue::String(format!("{value}x"));
+            let Some(spec) = probe::perturb_together(loaded, &group, &candidate) else {
+                continue;
+            };
+            self.compilations += 1;
+            let Ok(rendered) = compiler::render_loaded(&spec, env) else {
+                continue;
+            };
+            for index in &members {
+                self.changed[*index] = self.compare(*index, &rendered.files);
+                self.probes[*index] = Some(format!("{value}x"));
+                self.together[*index] = members.iter().copied().filter(|m| m != index).collect();
+            }
+        }
     }
 
     /// Records what the probe of leaf `index` changed, against the baseline.
@@ -366,7 +404,20 @@ impl Provenance {
             source_line,
             rule: rendered.map_or_else(String::new, |rendered| rule(leaf, rendered)),
             overrides: self.overridden(leaf),
+            together_with: self.together[index]
+                .iter()
+                .map(|other| self.located(*other))
+                .collect(),
         }
+    }
+
+    /// `file:line:column written` of a leaf.
+    fn located(&self, index: usize) -> String {
+        let leaf = &self.leaves[index];
+        format!(
+            "{}:{}:{} {}",
+            self.files[leaf.file].name, leaf.line, leaf.column, leaf.written
+        )
     }
 
     /// For a leaf of an overlay, the `platform.kdl` leaf at the same place in the merged spec.
@@ -581,12 +632,24 @@ pub fn text(explanation: &Explanation) -> String {
             if let Some(overrides) = &source.overrides {
                 out.push_str(&format!("    overrides {overrides}\n"));
             }
+            if !source.together_with.is_empty() {
+                out.push_str(&format!(
+                    "    changed together with {} (they must agree)\n",
+                    source.together_with.join(", ")
+                ));
+            }
         }
         for source in &value.placed_by {
             out.push_str(&format!(
                 "  under a key or in a file named by {}:{}:{}  {}  ({})\n",
                 source.file, source.line, source.column, source.written, source.setting
             ));
+            if !source.together_with.is_empty() {
+                out.push_str(&format!(
+                    "    changed together with {} (they must agree)\n",
+                    source.together_with.join(", ")
+                ));
+            }
         }
         if value.lgtmc_own {
             out.push_str(&format!(

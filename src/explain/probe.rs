@@ -273,6 +273,25 @@ fn bump_last_number(text: &str, step: i64) -> Option<String> {
 /// The loaded spec with the leaf set to `value`.
 pub(super) fn perturb(loaded: &LoadedSpec, leaf: &Leaf, value: &KdlValue) -> Option<LoadedSpec> {
     let mut probe = loaded.clone();
+    set(&mut probe, leaf, value)?;
+    Some(probe)
+}
+
+/// The loaded spec with every leaf of a group set to `value`: names that must agree (a tenant's
+/// name and `tenancy default=`), which no probe of one of them alone can change.
+pub(super) fn perturb_together(
+    loaded: &LoadedSpec,
+    group: &[&Leaf],
+    value: &KdlValue,
+) -> Option<LoadedSpec> {
+    let mut probe = loaded.clone();
+    for leaf in group {
+        set(&mut probe, leaf, value)?;
+    }
+    Some(probe)
+}
+
+fn set(probe: &mut LoadedSpec, leaf: &Leaf, value: &KdlValue) -> Option<()> {
     match &leaf.address {
         Address::Kdl {
             overlay,
@@ -307,7 +326,7 @@ pub(super) fn perturb(loaded: &LoadedSpec, leaf: &Leaf, value: &KdlValue) -> Opt
             *file = SourceFile::new(file.name.clone(), replaced.join("\n") + "\n");
         }
     }
-    Some(probe)
+    Some(())
 }
 
 #[cfg(test)]
