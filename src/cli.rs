@@ -365,8 +365,11 @@ fn explain_value(spec_dir: &Path, args: &ExplainArgs) -> Result<i32, Error> {
             });
         }
     };
-    let provenance = explain::Provenance::compute(spec_dir, args.templates.as_deref())?;
+    let mut provenance = explain::Provenance::baseline(spec_dir, args.templates.as_deref())?;
     let key = out_key(spec_dir, file, &provenance)?;
+    // A wrong path or line is reported before the probes run.
+    provenance.explain(&key, &target)?;
+    provenance.probe();
     let explanation = provenance.explain(&key, &target)?;
     print_out(&match args.format {
         ExplainFormat::Text => explain::text(&explanation),

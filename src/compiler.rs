@@ -16,9 +16,9 @@ use crate::isolation;
 use crate::load::{self, LoadError};
 use crate::plan::{self, EnvironmentPlan};
 use crate::render::{self, Rendered};
-use minijinja::Environment;
 use crate::validate::{self, Budget, ValidSpec};
 use crate::verify;
+use minijinja::Environment;
 
 /// The compiled platform.
 #[derive(Debug)]
@@ -103,7 +103,10 @@ pub fn capacity(
 
 /// Validates, plans and renders an already loaded spec, without `verify`'s checks: `explain`
 /// renders the spec once per probe and only compares the results.
-pub fn render_loaded(loaded: &load::LoadedSpec, env: &Environment<'static>) -> Result<Rendered, Error> {
+pub fn render_loaded(
+    loaded: &load::LoadedSpec,
+    env: &Environment<'static>,
+) -> Result<Rendered, Error> {
     let spec = validate::validate(loaded).map_err(Error::Spec)?;
     Ok(render_valid(&spec, env)?.1)
 }

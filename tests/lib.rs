@@ -13,6 +13,7 @@ mod crds;
 mod delivery;
 mod diff_base;
 mod errors;
+mod explain;
 mod grafana;
 mod init;
 mod manual;

@@ -61,7 +61,9 @@ pub struct Provenance {
     /// For each leaf, the values it changed, by file (lines for a text file such as
     /// `CAPACITY.md`).
     changed: Vec<BTreeMap<String, Changed>>,
-    /// How long the probes took, and how many compilations they ran.
+    loaded: LoadedSpec,
+    env: Environment<'static>,
+    /// How long the compilations took, and how many there were.
     pub elapsed: Duration,
     pub compilations: usize,
 }
@@ -147,6 +149,14 @@ pub struct Derived {
 impl Provenance {
     /// Compiles the spec in `spec_dir`, then every probe, and indexes what each probe changed.
     pub fn compute(spec_dir: &Path, templates_dir: Option<&Path>) -> Result<Provenance, Error> {
+        let mut provenance = Provenance::baseline(spec_dir, templates_dir)?;
+        provenance.probe();
+        Ok(provenance)
+    }
+
+    /// Compiles the spec once, without probes: enough to check a question (the file, the path,
+    /// the line) before paying for the probes.
+    pub fn baseline(spec_dir: &Path, templates_dir: Option<&Path>) -> Result<Provenance, Error> {
         let started = Instant::now();
         let loaded = compiler::load_spec(spec_dir)?;
         let env = render::environment(templates_dir)?;
@@ -157,64 +167,77 @@ impl Provenance {
             .filter_map(|(path, text)| Some((path.clone(), values::read(path, text)?)))
             .collect();
         let leaves = probe::leaves(&loaded);
-        let mut provenance = Provenance {
+        Ok(Provenance {
             files: loaded.files.clone(),
-            probes: Vec::with_capacity(leaves.len()),
+            probes: vec![None; leaves.len()],
             together: vec![Vec::new(); leaves.len()],
-            changed: Vec::with_capacity(leaves.len()),
+            changed: vec![BTreeMap::new(); leaves.len()],
             rendered: baseline.files,
             templates: baseline.templates,
             values,
             effects: HashMap::new(),
-            leaves: Vec::new(),
-            elapsed: Duration::ZERO,
+            leaves,
+            loaded,
+            env,
+            elapsed: started.elapsed(),
             compilations: 1,
-        };
-        for (index, leaf) in leaves.iter().enumerate() {
-            let mut probed = None;
-            let mut changed = BTreeMap::new();
-            for candidate in probe::candidates(leaf, &loaded) {
-                let Some(spec) = probe::perturb(&loaded, leaf, &candidate) else {
-                    continue;
-                };
-                provenance.compilations += 1;
-                // A candidate the spec rejects says nothing; the next one is tried.
-                let Ok(rendered) = compiler::render_loaded(&spec, &env) else {
-                    continue;
-                };
-                changed = provenance.compare(index, &rendered.files);
-                probed = Some(match candidate {
-                    kdl::KdlValue::String(text) => text,
-                    other => other.to_string(),
-                });
-                break;
+        })
+    }
+
+    /// Runs every probe, on as many threads as the machine has cores, and indexes the effects.
+    pub fn probe(&mut self) {
+        let started = Instant::now();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let indexes: Vec<usize> = (0..self.leaves.len()).collect();
+        // One chunk at a time, so no more than `threads` rendered trees are held at once.
+        for chunk in indexes.chunks(threads) {
+            let results: Vec<(usize, Probe)> = std::thread::scope(|scope| {
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .map(|index| {
+                        let leaf = &self.leaves[*index];
+                        let (loaded, env) = (&self.loaded, &self.env);
+                        scope.spawn(move || (*index, run_probe(loaded, env, leaf)))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            });
+            for (index, probe) in results {
+                self.compilations += probe.compilations;
+                if let Some((value, files)) = probe.result {
+                    self.changed[index] = self.compare(index, &files);
+                    self.probes[index] = Some(value);
+                }
             }
-            provenance.probes.push(probed);
-            provenance.changed.push(changed);
         }
-        provenance.probe_groups(&loaded, &leaves, &env);
-        provenance.leaves = leaves;
-        provenance.elapsed = started.elapsed();
-        Ok(provenance)
+        self.probe_groups();
+        self.elapsed += started.elapsed();
     }
 
     /// Probes together the leaves that could not be probed alone and hold the same text: a name
     /// and the references to it must change as one.
-    fn probe_groups(&mut self, loaded: &LoadedSpec, leaves: &[Leaf], env: &Environment<'static>) {
-        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (index, leaf) in leaves.iter().enumerate() {
+    fn probe_groups(&mut self) {
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (index, leaf) in self.leaves.iter().enumerate() {
             if self.probes[index].is_none() {
-                groups.entry(leaf.value.as_str()).or_default().push(index);
+                groups.entry(leaf.value.clone()).or_default().push(index);
             }
         }
         for (value, members) in groups.into_iter().filter(|(_, m)| m.len() > 1) {
-            let group: Vec<&Leaf> = members.iter().map(|index| &leaves[*index]).collect();
+            let group: Vec<&Leaf> = members.iter().map(|index| &self.leaves[*index]).collect();
             let candidate = kdl::KdlValue::String(format!("{value}x"));
-            let Some(spec) = probe::perturb_together(loaded, &group, &candidate) else {
+            let Some(spec) = probe::perturb_together(&self.loaded, &group, &candidate) else {
                 continue;
             };
             self.compilations += 1;
-            let Ok(rendered) = compiler::render_loaded(&spec, env) else {
+            let Ok(rendered) = compiler::render_loaded(&spec, &self.env) else {
                 continue;
             };
             for index in &members {
@@ -459,6 +482,39 @@ impl Provenance {
                 lines: lines.into_iter().collect(),
             })
             .collect()
+    }
+}
+
+/// What probing one leaf found: the value it was probed with and the tree that rendered, or
+/// nothing when no candidate validated.
+struct Probe {
+    compilations: usize,
+    result: Option<(String, BTreeMap<String, String>)>,
+}
+
+/// Tries the leaf's candidates in order; the first the spec accepts is the probe.
+fn run_probe(loaded: &LoadedSpec, env: &Environment<'static>, leaf: &Leaf) -> Probe {
+    let mut compilations = 0;
+    for candidate in probe::candidates(leaf, loaded) {
+        let Some(spec) = probe::perturb(loaded, leaf, &candidate) else {
+            continue;
+        };
+        compilations += 1;
+        // A candidate the spec rejects says nothing; the next one is tried.
+        if let Ok(rendered) = compiler::render_loaded(&spec, env) {
+            let value = match candidate {
+                kdl::KdlValue::String(text) => text,
+                other => other.to_string(),
+            };
+            return Probe {
+                compilations,
+                result: Some((value, rendered.files)),
+            };
+        }
+    }
+    Probe {
+        compilations,
+        result: None,
     }
 }
 

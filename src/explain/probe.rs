@@ -345,7 +345,10 @@ mod tests {
 
     #[test]
     fn pointers_are_dotted() {
-        assert_eq!(dotted("/tenant/agents/retention"), "tenant.agents.retention");
+        assert_eq!(
+            dotted("/tenant/agents/retention"),
+            "tenant.agents.retention"
+        );
         assert_eq!(dotted("/tenancy/label"), "tenancy.label");
         assert_eq!(dotted(""), "platform");
     }
