@@ -408,7 +408,7 @@ fn out_key(spec_dir: &Path, file: &str, provenance: &explain::Provenance) -> Res
             ),
         });
     };
-    let on_disk = std::fs::read_to_string(out_dir.join(&key)).ok();
+    let on_disk = emit::read_rendered(&out_dir, &key);
     if on_disk.as_deref() != provenance.rendered(&key) {
         return Err(Error::Usage {
             message: format!("`out/{key}` is not what the spec renders now"),

@@ -352,13 +352,13 @@ impl Provenance {
                 help: Some("explain a value of a YAML, JSON or Alloy file; the files a spec value also changes in Markdown or SVG are listed as derived".to_owned()),
             };
         }
-        let suggestion = did_you_mean(file, self.rendered.keys().map(String::as_str));
+        let rendered: Vec<String> = self.rendered.keys().map(|f| format!("out/{f}")).collect();
+        let suggestion = did_you_mean(&format!("out/{file}"), rendered.iter().map(String::as_str));
         Error::Usage {
             message: format!("lgtmc renders no `out/{file}`"),
-            help: Some(suggestion.map_or_else(
-                || "name a file under out/, as `out/<env>/<component>/values.yaml`".to_owned(),
-                |s| s.replace("`", "`out/").replacen("`out/", "`out/", 1),
-            )),
+            help: Some(suggestion.unwrap_or_else(|| {
+                "name a file under out/, as `out/<env>/<component>/values.yaml`".to_owned()
+            })),
         }
     }
 
