@@ -351,6 +351,39 @@ fn every_value_of_the_example_is_explained() {
             );
         }
     }
+    // A chart version is a spec value too; Mimir's default burst names its rule.
+    let sources = |file: &str, path: &str| {
+        let explanation = provenance
+            .explain(file, &Target::Path(path.to_owned()))
+            .unwrap_or_else(|error| panic!("{file} {path}: {error}"));
+        explanation.values[0]
+            .sources
+            .iter()
+            .map(|s| format!("{}:{} {} | {}", s.file, s.line, s.written, s.rule))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        sources("prod/argocd/loki.yaml", "spec.sources[0].targetRevision"),
+        ["versions/prod.yaml:4 loki: 18.11.0 | as written"]
+    );
+    // The spec sets no trace limits: Tempo's 15 MiB/s is the default of lgtmc's model.
+    let tempo = sources(
+        "prod/tempo/values.yaml",
+        "tempo.per_tenant_overrides.agents.ingestion.rate_limit_bytes",
+    );
+    assert!(tempo.is_empty(), "{tempo:?}");
+    let burst = sources(
+        "prod/mimir/values.yaml",
+        "runtimeConfig.overrides.agents.ingestion_burst_size",
+    );
+    assert!(
+        burst.len() == 1
+            && burst[0].starts_with(
+                "platform.kdl:25 ingestion-rate=50000 | 50000 → 500000: ten seconds' worth"
+            ),
+        "{burst:?}"
+    );
+
     let total: usize = counts.values().sum();
     eprintln!(
         "explain: {total} values ({by_format:?}; {counts:?}) from {} compilations in {computed:?}",

@@ -425,7 +425,7 @@ impl Provenance {
             setting: leaf.setting.clone(),
             value: leaf.value.clone(),
             source_line,
-            rule: rendered.map_or_else(String::new, |rendered| rule(leaf, rendered)),
+            rule: rendered.map_or_else(String::new, |rendered| rule(&leaf.value, rendered)),
             overrides: self.overridden(leaf),
             together_with: self.together[index]
                 .iter()
@@ -624,8 +624,7 @@ fn select_line<'v>(
 
 /// How the rendered value follows from a spec value, as far as the two texts show it, with the
 /// plan's rule named where lgtmc has one (plan/mod.rs, plan/backends.rs).
-fn rule(leaf: &Leaf, rendered: &str) -> String {
-    let spec = leaf.value.as_str();
+fn rule(spec: &str, rendered: &str) -> String {
     if spec == rendered {
         return "as written".to_owned();
     }
@@ -773,4 +772,29 @@ pub fn split_line(argument: &str) -> Option<(&str, usize)> {
     let (file, line) = argument.rsplit_once(':')?;
     let line: usize = line.parse().ok()?;
     (line > 0 && !file.is_empty()).then_some((file, line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_named_from_the_two_values() {
+        assert_eq!(rule("3", "3"), "as written");
+        assert!(rule("14d", "336h").starts_with("14d → 336h: a duration in whole hours"));
+        assert!(rule("90d", "7776000").starts_with("90d → 7776000: the duration in seconds"));
+        assert!(rule("15", "15728640").starts_with("15 → 15728640: MiB in bytes"));
+        assert!(rule("50000", "500000").starts_with("50000 → 500000: ten seconds' worth"));
+        assert!(rule("mimir", "mimir-blocks").starts_with("part of a longer value"));
+        assert!(rule("7", "9").starts_with("7 → 9: computed from it"));
+    }
+
+    #[test]
+    fn file_and_line_split_at_the_last_colon() {
+        assert_eq!(split_line("out/a.yaml:12"), Some(("out/a.yaml", 12)));
+        assert_eq!(split_line("c:/out/a.yaml:3"), Some(("c:/out/a.yaml", 3)));
+        assert_eq!(split_line("out/a.yaml"), None);
+        assert_eq!(split_line("out/a.yaml:0"), None);
+        assert_eq!(split_line(":4"), None);
+    }
 }
