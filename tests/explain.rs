@@ -366,6 +366,15 @@ fn every_value_of_the_example_is_explained() {
         sources("prod/argocd/loki.yaml", "spec.sources[0].targetRevision"),
         ["versions/prod.yaml:4 loki: 18.11.0 | as written"]
     );
+    // A tenant's name renames files and keys: a value that carries the name in a renamed file is
+    // compared with its renamed counterpart, so the name is its source.
+    assert_eq!(
+        sources(
+            "prod/grafana/provisioning/dashboards/agents/overview.json",
+            "panels[0].datasource.uid",
+        ),
+        ["platform.kdl:25 \"agents\" | part of a longer value: `agents` appears in it"]
+    );
     // The spec sets no trace limits: Tempo's 15 MiB/s is the default of lgtmc's model.
     let tempo = sources(
         "prod/tempo/values.yaml",

@@ -212,8 +212,8 @@ impl Provenance {
             for (index, probe) in results {
                 self.compilations += probe.compilations;
                 if let Some((value, files)) = probe.result {
-                    self.changed[index] = self.compare(index, &files);
                     self.probes[index] = Some(value);
+                    self.changed[index] = self.compare(index, &files);
                 }
             }
         }
@@ -241,23 +241,33 @@ impl Provenance {
                 continue;
             };
             for index in &members {
-                self.changed[*index] = self.compare(*index, &rendered.files);
                 self.probes[*index] = Some(format!("{value}x"));
+                self.changed[*index] = self.compare(*index, &rendered.files);
                 self.together[*index] = members.iter().copied().filter(|m| m != index).collect();
             }
         }
     }
 
-    /// Records what the probe of leaf `index` changed, against the baseline.
+    /// Records what the probe of leaf `index` changed, against the baseline. A probe that renames
+    /// (a tenant `agents` → `agentsx`) moves files and keys: a file or value missing from the
+    /// probe is looked for under the renamed path, so `uid: metrics-agents` in
+    /// `dashboards/agents/overview.json` is compared with `metrics-agentsx` in
+    /// `dashboards/agentsx/overview.json` (changed), and a value under the renamed key that kept
+    /// its text is moved, not changed.
     fn compare(
         &mut self,
         index: usize,
         probe: &BTreeMap<String, String>,
     ) -> BTreeMap<String, Changed> {
+        let rename = self.rename(index);
+        let rename = rename.as_ref();
         let mut changed: BTreeMap<String, Changed> = BTreeMap::new();
         for (path, text) in &self.rendered {
-            let other = probe.get(path);
-            if other == Some(text) {
+            let (other, file_moved) = match probe.get(path) {
+                Some(other) => (Some(other), false),
+                None => (renamed(path, rename).find_map(|p| probe.get(&p)), true),
+            };
+            if other == Some(text) && !file_moved {
                 continue;
             }
             let Some(values) = self.values.get(path) else {
@@ -265,7 +275,9 @@ impl Provenance {
                     || (1..=text.lines().count()).collect(),
                     |other| changed_lines(text, other),
                 );
-                changed.entry(path.clone()).or_default().lines = lines;
+                if !lines.is_empty() {
+                    changed.entry(path.clone()).or_default().lines = lines;
+                }
                 continue;
             };
             let probed: HashMap<String, String> = other
@@ -273,10 +285,17 @@ impl Provenance {
                 .map(|read| read.values.into_iter().map(|v| (v.path, v.text)).collect())
                 .unwrap_or_default();
             for value in &values.values {
-                let effect = match probed.get(&value.path) {
-                    None => Effect::Moved,
+                let (found, moved) = match probed.get(&value.path) {
+                    Some(text) => (Some(text), file_moved),
+                    None => (
+                        renamed(&value.path, rename).find_map(|p| probed.get(&p)),
+                        true,
+                    ),
+                };
+                let effect = match found {
                     Some(text) if *text != value.text => Effect::Changed,
-                    Some(_) => continue,
+                    Some(_) if !moved => continue,
+                    _ => Effect::Moved,
                 };
                 if effect == Effect::Changed {
                     changed
@@ -292,6 +311,16 @@ impl Provenance {
             }
         }
         changed
+    }
+
+    /// The text a name probe replaced and its replacement: only for a probe that appended to a
+    /// text (`agents` → `agentsx`), whose old text cannot be confused with an index or a number.
+    fn rename(&self, index: usize) -> Option<(String, String)> {
+        let old = &self.leaves[index].value;
+        let new = self.probes[index].as_ref()?;
+        let appended = new.strip_prefix(old.as_str())? == "x";
+        let named = old.chars().any(|c| c.is_ascii_alphabetic());
+        (appended && named).then(|| (old.clone(), new.clone()))
     }
 
     /// The rendered files (paths under `out/`), for resolving and suggesting file names.
@@ -516,6 +545,24 @@ fn run_probe(loaded: &LoadedSpec, env: &Environment<'static>, leaf: &Leaf) -> Pr
         compilations,
         result: None,
     }
+}
+
+/// Where a path may be after a rename: every occurrence replaced, then each one alone (the
+/// tenant `dev` is in `dev/…/dashboards/dev/…`, but only the second is its name).
+fn renamed<'a>(
+    path: &'a str,
+    rename: Option<&'a (String, String)>,
+) -> impl Iterator<Item = String> + 'a {
+    let (old, new) = match rename {
+        Some((old, new)) if path.contains(old.as_str()) => (old.as_str(), new.as_str()),
+        _ => ("", ""),
+    };
+    let all = (!old.is_empty()).then(|| path.replace(old, new));
+    let each = path
+        .match_indices(old)
+        .filter(move |_| !old.is_empty())
+        .map(move |(at, _)| format!("{}{new}{}", &path[..at], &path[at + old.len()..]));
+    all.into_iter().chain(each)
 }
 
 /// The 1-based lines of `old` that `new` deletes or replaces.
