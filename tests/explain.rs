@@ -419,3 +419,94 @@ fn every_value_of_the_example_is_explained() {
         .collect();
     insta::assert_debug_snapshot!(not_probed);
 }
+
+/// Hostile and unusual questions, in-process on an edited example: a tenant only an overlay
+/// declares, a multi-document file, a quoted key typed with needless quotes, a key with dots.
+#[test]
+fn unusual_paths_and_an_overlay_only_tenant() {
+    let repo = Repo::example();
+    repo.edit(
+        "environments/staging.kdl",
+        "    metrics replicas=2\n",
+        "    metrics replicas=2\n    tenant \"ci\" ingestion-rate=1000 retention=\"3d\"\n",
+    );
+    let provenance = Provenance::compute(repo.path(), None).expect("the edited example compiles");
+    let explain = |file: &str, path: &str| {
+        provenance
+            .explain(file, &Target::Path(path.to_owned()))
+            .unwrap_or_else(|error| panic!("{file} {path}: {error}"))
+    };
+
+    let loki = explain(
+        "staging/loki/values.yaml",
+        "loki.runtimeConfig.overrides.ci.retention_period",
+    );
+    let [value] = loki.values.as_slice() else {
+        panic!("one value")
+    };
+    assert_eq!(value.value, "72h");
+    let [source] = value.sources.as_slice() else {
+        panic!("one source: {:?}", value.sources)
+    };
+    assert_eq!(
+        (
+            source.file.as_str(),
+            source.written.as_str(),
+            source.overrides.as_deref()
+        ),
+        ("environments/staging.kdl", "retention=\"3d\"", None),
+        "a new tenant overrides nothing"
+    );
+    assert!(source.rule.starts_with("3d → 72h"), "{}", source.rule);
+    // Only staging has the tenant: the other environments derive nothing from it.
+    assert!(
+        value
+            .derived
+            .iter()
+            .all(|d| d.file.starts_with("out/staging/")),
+        "{:?}",
+        value.derived
+    );
+
+    // The second document of a multi-document file; the namespace comes from the spec.
+    let claim = explain("prod/buckets/claims.yaml", "#1.metadata.namespace");
+    assert_eq!(claim.values[0].value, "loki");
+    assert!(
+        claim.values[0]
+            .sources
+            .iter()
+            .any(|s| s.setting == "logs.namespace"),
+        "{:?}",
+        claim.values[0].sources
+    );
+    // Without the document index, the path names nothing.
+    assert!(
+        provenance
+            .explain(
+                "prod/buckets/claims.yaml",
+                &Target::Path("metadata.namespace".to_owned())
+            )
+            .is_err()
+    );
+
+    // A key with dots must be quoted; quoting a plain key too is harmless.
+    let label = "spec.generators[0].clusters.selector.matchLabels.\"lgtmc.dev/environment\"";
+    let typed =
+        "\"spec\".generators[0].\"clusters\".selector.matchLabels.\"lgtmc.dev/environment\"";
+    let by_canonical = explain("prod/argocd/alloy.yaml", label);
+    let by_typed = explain("prod/argocd/alloy.yaml", typed);
+    assert_eq!(by_canonical.values[0].path, label);
+    assert_eq!(by_typed.values[0].path, label);
+    assert!(
+        provenance
+            .explain(
+                "prod/argocd/alloy.yaml",
+                &Target::Path(
+                    "spec.generators[0].clusters.selector.matchLabels.lgtmc.dev/environment"
+                        .to_owned()
+                )
+            )
+            .is_err(),
+        "an unquoted dotted key is other keys"
+    );
+}
