@@ -44,9 +44,16 @@ fn a_retention_points_at_the_tenant_line_and_the_files_it_also_reaches() {
         .map(|at| at + 1)
         .expect("a retention on the tenant line");
     let value_line = line_of(&repo, LOKI, "retention_period: \"336h\"");
+    let env_line = line_of(&repo, "platform.kdl", "environments \"dev\"");
     assert!(
-        text.starts_with(&format!("{LOKI}:{value_line}:")),
-        "the value's own place first:\n{text}"
+        text.starts_with(&format!(
+            "{LOKI}: its path comes from platform.kdl:{env_line}:34 \"prod\", environments/prod.kdl:"
+        )),
+        "an environment's name names its files:\n{text}"
+    );
+    assert!(
+        text.contains(&format!("\n{LOKI}:{value_line}:27  {RETENTION}\n")),
+        "the value's own place:\n{text}"
     );
     assert!(text.contains("  value: 336h\n"), "{text}");
     assert!(
@@ -170,8 +177,8 @@ fn file_and_line_explains_the_values_on_that_line() {
     assert_exit(&output, 0);
     let text = stdout(&output);
     assert!(
-        text.starts_with(&format!(
-            "{alloy}:{line}:20  discovery.relabel \"tenants\" / rule[0] / replacement\n"
+        text.contains(&format!(
+            "\n{alloy}:{line}:20  discovery.relabel \"tenants\" / rule[0] / replacement\n"
         )),
         "{text}"
     );
@@ -375,6 +382,34 @@ fn every_value_of_the_example_is_explained() {
         ),
         ["platform.kdl:25 \"agents\" | part of a longer value: `agents` appears in it"]
     );
+    // An environment's name, probed with its overlay and versions files renamed: it names the
+    // files under out/prod/ and is the source of what carries it.
+    let project = sources("prod/argocd/loki.yaml", "spec.project");
+    assert!(
+        project.len() == 2
+            && project[0].starts_with("platform.kdl:7 \"prod\" | part of a longer value")
+            && project[1].starts_with("environments/prod.kdl:3 \"prod\" | part of a longer value"),
+        "{project:?}"
+    );
+    let mimir = provenance
+        .explain(
+            "prod/mimir/values.yaml",
+            &Target::Path("rollout_operator.enabled".to_owned()),
+        )
+        .expect("explained");
+    let named_by: Vec<String> = mimir
+        .file_named_by
+        .iter()
+        .map(|s| format!("{}:{} {}", s.file, s.line, s.written))
+        .collect();
+    assert_eq!(
+        named_by,
+        [
+            "platform.kdl:7 \"prod\"",
+            "environments/prod.kdl:3 \"prod\""
+        ]
+    );
+    assert!(mimir.values[0].lgtmc_own);
     // The spec sets no trace limits: Tempo's 15 MiB/s is the default of lgtmc's model.
     let tempo = sources(
         "prod/tempo/values.yaml",
@@ -409,8 +444,8 @@ fn every_value_of_the_example_is_explained() {
         "{counts:?}"
     );
 
-    // Exactly these spec values cannot be probed: environment names (each must match its
-    // overlay file) and enumerations whose other values need more settings.
+    // Exactly these spec values cannot be probed: enumerations whose other values need more
+    // settings.
     let not_probed: Vec<String> = provenance
         .probe_summary()
         .into_iter()

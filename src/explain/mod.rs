@@ -51,6 +51,8 @@ pub struct Provenance {
     leaves: Vec<Leaf>,
     /// For each leaf, the value it was probed with, or `None` when no candidate validated.
     probes: Vec<Option<String>>,
+    /// The leaves that name each file's path (an environment, a tenant's dashboards folder).
+    file_named_by: BTreeMap<String, Vec<usize>>,
     /// For each leaf probed in a group, the other leaves of its group.
     together: Vec<Vec<usize>>,
     rendered: BTreeMap<String, String>,
@@ -88,6 +90,8 @@ pub struct Explanation {
     pub file: String,
     /// The template that wrote the file.
     pub template: String,
+    /// The spec values the file's path comes from (an environment's name, a tenant's).
+    pub file_named_by: Vec<Source>,
     pub values: Vec<ValueExplanation>,
 }
 
@@ -176,6 +180,7 @@ impl Provenance {
             templates: baseline.templates,
             values,
             effects: HashMap::new(),
+            file_named_by: BTreeMap::new(),
             leaves,
             loaded,
             env,
@@ -263,11 +268,15 @@ impl Provenance {
         let rename = rename.as_ref();
         let mut changed: BTreeMap<String, Changed> = BTreeMap::new();
         for (path, text) in &self.rendered {
-            let (other, file_moved) = match probe.get(path) {
-                Some(other) => (Some(other), false),
-                None => (renamed(path, rename).find_map(|p| probe.get(&p)), true),
-            };
-            if other == Some(text) && !file_moved {
+            let other = probe.get(path).or_else(|| {
+                let moved = renamed(path, rename).find_map(|p| probe.get(&p))?;
+                self.file_named_by
+                    .entry(path.clone())
+                    .or_default()
+                    .push(index);
+                Some(moved)
+            });
+            if other == Some(text) {
                 continue;
             }
             let Some(values) = self.values.get(path) else {
@@ -286,7 +295,7 @@ impl Provenance {
                 .unwrap_or_default();
             for value in &values.values {
                 let (found, moved) = match probed.get(&value.path) {
-                    Some(text) => (Some(text), file_moved),
+                    Some(text) => (Some(text), false),
                     None => (
                         renamed(&value.path, rename).find_map(|p| probed.get(&p)),
                         true,
@@ -367,6 +376,13 @@ impl Provenance {
         Ok(Explanation {
             file: format!("out/{file}"),
             template,
+            file_named_by: self
+                .file_named_by
+                .get(file)
+                .into_iter()
+                .flatten()
+                .map(|leaf| self.source(*leaf, None))
+                .collect(),
             values: selected
                 .into_iter()
                 .map(|value| self.explain_value(file, value))
@@ -708,6 +724,18 @@ const DERIVED_PATHS_SHOWN: usize = 4;
 /// The explanation as text, for a terminal.
 pub fn text(explanation: &Explanation) -> String {
     let mut out = String::new();
+    if !explanation.file_named_by.is_empty() {
+        let names: Vec<String> = explanation
+            .file_named_by
+            .iter()
+            .map(|s| format!("{}:{}:{} {}", s.file, s.line, s.column, s.written))
+            .collect();
+        out.push_str(&format!(
+            "{}: its path comes from {}\n\n",
+            explanation.file,
+            names.join(", ")
+        ));
+    }
     for (index, value) in explanation.values.iter().enumerate() {
         if index > 0 {
             out.push('\n');

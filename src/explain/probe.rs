@@ -6,9 +6,10 @@
 //! the parsed KDL entry, or rewrites the version's line, so the rest of the pipeline runs
 //! unchanged. A leaf has a few candidate values (a number one more, then twice as much; a
 //! string with its last number changed, or with a letter appended; a flipped boolean); the
-//! first candidate that validates is the probe. A leaf none of whose candidates validates
-//! (an environment's name, which must match its overlay file; an enumeration such as `mode`)
-//! is "not probed", and `explain` says so.
+//! first candidate that validates is the probe. Leaves that must agree and could not change
+//! alone are probed together (a tenant's name and `tenancy default=`; an environment's name in
+//! `environments` and in its overlay, whose files are renamed with it). A leaf none of whose
+//! candidates validates (an enumeration such as `mode`) is "not probed", and `explain` says so.
 
 use std::collections::BTreeMap;
 
@@ -137,10 +138,9 @@ impl Walk<'_> {
                 .trim()
                 .to_owned();
             let pointer = self.pointers.get(&span.offset()).cloned();
-            let setting = pointer.as_deref().map_or_else(
-                || format!("{} (not part of the merged spec)", node.name().value()),
-                dotted,
-            );
+            let setting = pointer
+                .as_deref()
+                .map_or_else(|| format!("{} name", node.name().value()), dotted);
             self.leaves.push(Leaf {
                 file: self.file_index,
                 line,
@@ -288,7 +288,42 @@ pub(super) fn perturb_together(
     for leaf in group {
         set(&mut probe, leaf, value)?;
     }
+    if let KdlValue::String(new) = value {
+        rename_environment(&mut probe, group, new);
+    }
     Some(probe)
+}
+
+/// An environment's name is also the name of its overlay and versions files: when the group
+/// renames the argument of an overlay's `environment` node, the files are renamed with it.
+fn rename_environment(probe: &mut LoadedSpec, group: &[&Leaf], new: &str) {
+    for leaf in group {
+        let Address::Kdl {
+            overlay: Some(index),
+            nodes,
+            entry: 0,
+        } = &leaf.address
+        else {
+            continue;
+        };
+        let Some(overlay) = probe.overlays.get_mut(*index) else {
+            continue;
+        };
+        if nodes.as_slice() != [0] || overlay.stem != leaf.value {
+            continue;
+        }
+        let old = std::mem::replace(&mut overlay.stem, new.to_owned());
+        let mut files = vec![(overlay.file, "environments", "kdl")];
+        for versions in probe.versions.iter_mut().filter(|v| v.environment == old) {
+            versions.environment = new.to_owned();
+            files.push((versions.file, "versions", "yaml"));
+        }
+        for (file, dir, extension) in files {
+            if let Some(file) = probe.files.get_mut(file) {
+                file.name = format!("{dir}/{new}.{extension}");
+            }
+        }
+    }
 }
 
 fn set(probe: &mut LoadedSpec, leaf: &Leaf, value: &KdlValue) -> Option<()> {
