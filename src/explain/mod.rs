@@ -189,9 +189,15 @@ impl Provenance {
         })
     }
 
-    /// Runs every probe, on as many threads as the machine has cores, and indexes the effects.
+    /// Runs every probe, on as many threads as the machine has cores, and indexes the effects
+    /// (afresh, if it ran before).
     pub fn probe(&mut self) {
         let started = Instant::now();
+        self.effects.clear();
+        self.file_named_by.clear();
+        self.probes.fill(None);
+        self.together.fill(Vec::new());
+        self.changed.fill(BTreeMap::new());
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let indexes: Vec<usize> = (0..self.leaves.len()).collect();
         // One chunk at a time, so no more than `threads` rendered trees are held at once.
