@@ -16,7 +16,7 @@ use crate::error::{EXIT_DRIFT, EXIT_OK, Error};
 use crate::init;
 use crate::render::{RenderError, TemplateDirError};
 use crate::schema;
-use crate::{annotate, history, manual, report};
+use crate::{annotate, explain, history, manual, report};
 
 /// `eprintln!` through `print_err`, which survives a closed stderr.
 macro_rules! errln {
@@ -100,6 +100,34 @@ enum Command {
     /// component and node requests, against the nodes. Writes nothing. Exit 2 when an environment
     /// is over a budget or does not fit nodes it enforces (after printing the plan).
     Plan(PlanArgs),
+    /// Explain a rendered value: the spec lines it comes from (file:line:column), the rule that
+    /// turned the spec value into it, and the other files derived from the same spec value; or,
+    /// when no spec value changes it, that it is lgtmc's own. Writes nothing.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ExplainArgs {
+    /// A rendered YAML, JSON or Alloy file (`out/prod/loki/values.yaml`), or `FILE:LINE` for
+    /// every value on that line.
+    file: String,
+    /// The value: YAML keys joined by `.` (`loki.runtimeConfig.overrides.agents.retention_period`),
+    /// `[i]` for a sequence item; Alloy blocks and the attribute joined by `/`
+    /// (`prometheus.remote_write "agents" / endpoint / url`). A path above several values explains
+    /// each.
+    path: Option<String>,
+    /// `text` for people, `json` for tools.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    format: ExplainFormat,
+    /// Use templates from DIR in place of the built-in ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,6 +283,7 @@ fn resolve_paths(cli: &mut Cli) -> PathBuf {
             at_option(&mut args.templates);
         }
         Command::Plan(args) => at_option(&mut args.templates),
+        Command::Explain(args) => at_option(&mut args.templates),
         Command::Init(args) => at(&mut args.dir),
         Command::Man { dir, .. } => at_option(dir),
         Command::Schema | Command::Completions { .. } => {}
@@ -421,6 +450,7 @@ fn execute(cli: &Cli, spec_dir: &Path, colour: Colour) -> Result<i32, Error> {
             Ok(EXIT_OK)
         }
         Command::Plan(args) => capacity_plan(cli, spec_dir, args),
+        Command::Explain(args) => explain_value(spec_dir, args),
     }
 }
 
@@ -452,6 +482,77 @@ fn init_summary(dir: &Path, made: &init::Initialised) -> String {
     text += "  git add --all && git commit -m \"platform: first render\"\n";
     text += "  # push to GitHub: .github/workflows/lgtmc.yml checks out/ and comments the diff on pull requests\n";
     text
+}
+
+/// `lgtmc explain FILE PATH` or `lgtmc explain FILE:LINE`.
+fn explain_value(spec_dir: &Path, args: &ExplainArgs) -> Result<i32, Error> {
+    let (file, target) = match (&args.path, explain::split_line(&args.file)) {
+        (Some(path), _) => (args.file.as_str(), explain::Target::Path(path.clone())),
+        (None, Some((file, line))) => (file, explain::Target::Line(line)),
+        (None, None) => {
+            return Err(Error::Usage {
+                message: "`explain` needs a value path after the file, or `FILE:LINE`".to_owned(),
+                help: Some(format!(
+                    "for example `lgtmc explain {} loki.runtimeConfig` or `lgtmc explain {}:12`",
+                    args.file, args.file
+                )),
+            });
+        }
+    };
+    let mut provenance = explain::Provenance::baseline(spec_dir, args.templates.as_deref())?;
+    let key = out_key(spec_dir, file, &provenance)?;
+    // A wrong path or line is reported before the probes run.
+    provenance.explain(&key, &target)?;
+    provenance.probe();
+    let explanation = provenance.explain(&key, &target)?;
+    print_out(&match args.format {
+        ExplainFormat::Text => explain::text(&explanation),
+        ExplainFormat::Json => explain::json(&explanation),
+    });
+    Ok(EXIT_OK)
+}
+
+/// The path under out/ of a file named relative to the working directory or to `-C`, checked
+/// to be what the spec renders now (a stale file's lines would point at other values).
+fn out_key(spec_dir: &Path, file: &str, provenance: &explain::Provenance) -> Result<String, Error> {
+    let out_dir = spec_dir.join(provenance.out_dir());
+    let canonical_out = out_dir.canonicalize().ok();
+    let under_out = |path: PathBuf| -> Option<String> {
+        let path = path.canonicalize().ok()?;
+        let rest = path.strip_prefix(canonical_out.as_ref()?).ok()?;
+        let parts: Vec<&str> = rest.iter().filter_map(|part| part.to_str()).collect();
+        Some(parts.join("/"))
+    };
+    let key = under_out(PathBuf::from(file))
+        .or_else(|| under_out(spec_dir.join(file)))
+        .or_else(|| {
+            file.trim_start_matches("./")
+                .strip_prefix(&format!("{}/", provenance.out_dir()))
+                .map(str::to_owned)
+        });
+    let Some(key) = key.filter(|key| provenance.rendered(key).is_some()) else {
+        let rendered: Vec<String> = provenance
+            .files()
+            .map(|f| format!("{}/{f}", provenance.out_dir()))
+            .collect();
+        return Err(Error::Usage {
+            message: format!("`{file}` is not a file lgtmc renders"),
+            help: Some(
+                did_you_mean(file.trim_start_matches("./"), rendered.iter().map(String::as_str))
+                    .unwrap_or_else(|| {
+                        "name a file under out/, relative to the working directory or to -C, as `out/prod/loki/values.yaml`".to_owned()
+                    }),
+            ),
+        });
+    };
+    let on_disk = emit::read_rendered(&out_dir, &key);
+    if on_disk.as_deref() != provenance.rendered(&key) {
+        return Err(Error::Usage {
+            message: format!("`out/{key}` is not what the spec renders now"),
+            help: Some("run `lgtmc render` first: explain answers for the spec as it is, and its lines must be the file's".to_owned()),
+        });
+    }
+    Ok(key)
 }
 
 /// `diff --base REV`, or `diff --format markdown|json` against out/: see `report`.

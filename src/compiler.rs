@@ -15,9 +15,10 @@ use crate::error::Error;
 use crate::isolation;
 use crate::load::{self, LoadError};
 use crate::plan::{self, EnvironmentPlan};
-use crate::render;
+use crate::render::{self, Rendered};
 use crate::validate::{self, Budget, ValidSpec};
 use crate::verify;
+use minijinja::Environment;
 
 /// The compiled platform.
 #[derive(Debug)]
@@ -41,7 +42,8 @@ pub fn validate_spec(spec_dir: &Path) -> Result<ValidSpec, Error> {
     validate::validate(&load_spec(spec_dir)?).map_err(Error::Spec)
 }
 
-fn load_spec(spec_dir: &Path) -> Result<load::LoadedSpec, Error> {
+/// Reads and parses the spec files.
+pub fn load_spec(spec_dir: &Path) -> Result<load::LoadedSpec, Error> {
     load::load(spec_dir).map_err(|error| match error {
         LoadError::NoSpec { dir } => Error::NoSpec { dir },
         LoadError::Io { path, source } => Error::Read { path, source },
@@ -109,6 +111,32 @@ pub fn capacity(
     })
 }
 
+/// Validates, plans and renders an already loaded spec, without `verify`'s checks: `explain`
+/// renders the spec once per probe and only compares the results.
+pub fn render_loaded(
+    loaded: &load::LoadedSpec,
+    env: &Environment<'static>,
+) -> Result<(Rendered, String), Error> {
+    let spec = validate::validate(loaded).map_err(Error::Spec)?;
+    Ok((render_valid(&spec, env)?.1, gitops_out(&spec)))
+}
+
+/// The output directory of a valid spec (`gitops out`, the same in every environment).
+fn gitops_out(spec: &ValidSpec) -> String {
+    (spec.environments.first()).map_or_else(|| "out".to_owned(), |e| e.platform.gitops.out.clone())
+}
+
+fn render_valid(
+    spec: &ValidSpec,
+    env: &Environment<'static>,
+) -> Result<(Vec<EnvironmentPlan>, Rendered), Error> {
+    let plans: Vec<EnvironmentPlan> = spec.environments.iter().map(plan::plan).collect();
+    let (kargo, kargo_artifacts) = plan::kargo(&plans, &spec.environments);
+    let all_sources: Vec<String> = spec.files.iter().map(|file| file.name.clone()).collect();
+    let rendered = render::render(env, &plans, &kargo, &kargo_artifacts, &all_sources)?;
+    Ok((plans, rendered))
+}
+
 /// Compiles the spec in `spec_dir` into the complete tree of files under `out/`.
 pub fn compile(spec_dir: &Path, templates_dir: Option<&Path>) -> Result<Compilation, Error> {
     compile_checked(spec_dir, templates_dir, None)
@@ -122,11 +150,8 @@ pub fn compile_checked(
     crds: Option<&CrdSet>,
 ) -> Result<Compilation, Error> {
     let spec = validate_spec(spec_dir)?;
-    let plans: Vec<EnvironmentPlan> = spec.environments.iter().map(plan::plan).collect();
-    let (kargo, kargo_artifacts) = plan::kargo(&plans, &spec.environments);
-    let all_sources: Vec<String> = spec.files.iter().map(|file| file.name.clone()).collect();
     let env = render::environment(templates_dir)?;
-    let mut rendered = render::render(&env, &plans, &kargo, &kargo_artifacts, &all_sources)?;
+    let (plans, mut rendered) = render_valid(&spec, &env)?;
     let directories: Vec<verify::EnvironmentDir> = plans
         .iter()
         .map(|plan| verify::EnvironmentDir {
@@ -169,8 +194,7 @@ pub fn compile_checked(
     }
     let manifest = manifest_text(rendered.files.keys().map(String::as_str));
     rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
-    let out = (spec.environments.first())
-        .map_or_else(|| "out".to_owned(), |e| e.platform.gitops.out.clone());
+    let out = gitops_out(&spec);
     Ok(Compilation {
         out,
         environments: spec.environments.into_iter().map(|e| e.name).collect(),

@@ -50,6 +50,13 @@ impl Origins {
         }
     }
 
+    /// Every recorded origin, by JSON pointer.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Origin)> {
+        self.0
+            .iter()
+            .map(|(pointer, origin)| (pointer.as_str(), *origin))
+    }
+
     fn insert(&mut self, pointer: &str, origin: Origin) {
         self.0.insert(pointer.to_owned(), origin);
     }

@@ -189,6 +189,12 @@ pub enum Colour {
     Always,
 }
 
+/// The text of one rendered file on disk (`path` under `out_dir`), or `None` when it is missing
+/// or unreadable: `explain` answers only about a file that is what the spec renders.
+pub fn read_rendered(out_dir: &Path, path: &str) -> Option<String> {
+    fs::read_to_string(out_dir.join(path)).ok()
+}
+
 /// The manifest content for a tree holding `paths` (the manifest itself is not listed).
 pub fn manifest_text<'a>(paths: impl IntoIterator<Item = &'a str>) -> String {
     let listed: BTreeSet<&str> = paths.into_iter().filter(|p| *p != MANIFEST_PATH).collect();

@@ -21,6 +21,7 @@ pub mod diagnostic;
 pub mod document;
 pub mod emit;
 pub mod error;
+pub mod explain;
 pub mod history;
 pub mod init;
 pub mod isolation;

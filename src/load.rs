@@ -18,7 +18,7 @@ pub const ENVIRONMENTS_DIR: &str = "environments";
 pub const VERSIONS_DIR: &str = "versions";
 
 /// The parsed spec files. `files[0]` is `platform.kdl`; the overlays follow, sorted by name.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct LoadedSpec {
     pub files: Vec<SourceFile>,
     pub platform: KdlDocument,
@@ -27,7 +27,7 @@ pub struct LoadedSpec {
     pub versions: Vec<VersionsFile>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct VersionsFile {
     /// Index into `LoadedSpec::files`.
     pub file: usize,
@@ -35,7 +35,7 @@ pub struct VersionsFile {
     pub environment: String,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Overlay {
     /// Index into `LoadedSpec::files`.
     pub file: usize,

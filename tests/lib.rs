@@ -16,6 +16,7 @@ mod delivery;
 mod diff_base;
 mod docs;
 mod errors;
+mod explain;
 mod grafana;
 mod hardening;
 mod init;
