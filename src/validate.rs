@@ -15,8 +15,8 @@ use crate::compute::{self, ComputePlan};
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
 use crate::load::{ENVIRONMENTS_DIR, LoadedSpec, VERSIONS_DIR};
-use crate::model::{DURATION_PATTERN, MAX_EXACT, Platform, TracesMode};
 use crate::model::{CPU_PATTERN, MEMORY_PATTERN};
+use crate::model::{DURATION_PATTERN, MAX_EXACT, Platform, TracesMode};
 use crate::schema;
 
 const HOUR: u64 = 3_600;

@@ -7,8 +7,8 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
-pub(crate) mod ledger;
 pub(crate) mod charts;
+pub(crate) mod ledger;
 
 /// The repository root: the example spec lives there.
 pub(crate) fn repo_root() -> PathBuf {
