@@ -99,8 +99,8 @@ fn one_tenants_retention_changes_exactly_its_lines_in_every_backend() {
     );
 }
 
-#[test]
-fn microservices_tempo_uses_the_distributed_chart_and_kafka() {
+/// The example with Tempo in microservices mode (the tempo-distributed chart), rendered.
+pub(crate) fn microservices_example() -> Repo {
     let repo = Repo::example();
     repo.edit(
         "platform.kdl",
@@ -109,6 +109,12 @@ fn microservices_tempo_uses_the_distributed_chart_and_kafka() {
     );
     use_distributed_tempo_chart(&repo);
     assert_exit(&repo.run(&["render"]), 0);
+    repo
+}
+
+#[test]
+fn microservices_tempo_uses_the_distributed_chart_and_kafka() {
+    let repo = microservices_example();
     let values: serde_norway::Value =
         serde_norway::from_str(&repo.read("out/prod/tempo/values.yaml")).expect("YAML");
     assert_eq!(

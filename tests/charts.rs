@@ -12,29 +12,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use crate::backends::microservices_example;
 use crate::common::charts::{
     ChartRelease, chart_dir, releases, render_release, tools_available, validate_builtin,
 };
-use crate::common::{Repo, assert_exit, read, repo_root, shared_reference, skipped};
+use crate::common::{Repo, read, repo_root, shared_reference, skipped};
 
 /// The charts whose subcharts the reference lacks; the test says so for each environment.
 const UNRENDERABLE: &[(&str, &str)] = &[(
     "sentry",
     "its bundled subcharts (postgresql, redis, kafka, zookeeper, rabbitmq, nginx, clickhouse) are not in the reference (helm-charts/SOURCES.md)",
 )];
-
-/// The example with Tempo in microservices mode (the tempo-distributed chart), rendered.
-fn microservices_example() -> Repo {
-    let repo = Repo::example();
-    repo.edit(
-        "platform.kdl",
-        "mode=\"monolithic\"",
-        "mode=\"microservices\" kafka=\"kafka.kafka.svc:9092\" replicas=3",
-    );
-    crate::backends::use_distributed_tempo_chart(&repo);
-    assert_exit(&repo.run(&["render"]), 0);
-    repo
-}
 
 /// Every release of the example, then the Tempo release of the microservices variant.
 fn all_releases(microservices: &Repo) -> Vec<ChartRelease> {

@@ -387,14 +387,7 @@ fn tempo_distributed_values_paths_exist_in_the_chart() {
     let Some(reference) = shared_reference() else {
         return;
     };
-    let repo = Repo::example();
-    repo.edit(
-        "platform.kdl",
-        "mode=\"monolithic\"",
-        "mode=\"microservices\" kafka=\"kafka.kafka.svc:9092\" replicas=3",
-    );
-    crate::backends::use_distributed_tempo_chart(&repo);
-    assert_exit(&repo.run(&["render"]), 0);
+    let repo = crate::backends::microservices_example();
     check_chart(&reference, &TEMPO_DISTRIBUTED, &repo, ENVIRONMENTS);
 }
 
