@@ -16,14 +16,13 @@ fn check_from_a_subdirectory_finds_the_spec_above() {
         &repo.run_in("out/dev", None, &["check", "--out", "../../out"]),
         0,
     );
-    assert_exit(
-        &repo.run_in("out/dev", None, &["render", "--out", "rendered"]),
-        0,
-    );
+    // `rendered` is read from out/dev: inside the repository, so it must be `gitops out`.
+    let output = repo.run_in("out/dev", None, &["render", "--out", "rendered"]);
+    assert_exit(&output, 2);
     assert!(
-        repo.path()
-            .join("out/dev/rendered/.lgtmc-manifest")
-            .is_file()
+        stderr(&output).contains("set `gitops out=\"out/dev/rendered\"`"),
+        "{}",
+        stderr(&output)
     );
     // Problems name files relative to the spec directory, as with -C.
     repo.edit("platform.kdl", "ingestion-rate=20000", "ingestion-rate=0");
@@ -64,19 +63,16 @@ fn dash_c_applies_to_init_and_to_every_relative_path() {
     );
     assert!(!repo.path().join("work/gitops").exists());
 
-    let output = repo.run(&["-C", "specs/gitops", "render", "--out", "rendered"]);
+    // A copy outside the repository (specs/gitops): `../rendered` is read from -C.
+    let output = repo.run(&["-C", "specs/gitops", "render", "--out", "../rendered"]);
     assert_exit(&output, 0);
-    assert!(
-        repo.path()
-            .join("specs/gitops/rendered/.lgtmc-manifest")
-            .is_file()
-    );
+    assert!(repo.path().join("specs/rendered/.lgtmc-manifest").is_file());
     assert!(
         !repo.path().join("rendered").exists(),
         "--out is read from -C"
     );
     assert_exit(
-        &repo.run(&["-C", "specs/gitops", "check", "--out", "rendered"]),
+        &repo.run(&["-C", "specs/gitops", "check", "--out", "../rendered"]),
         0,
     );
 

@@ -71,6 +71,7 @@ fn man_dir_writes_every_page_it_refers_to() {
         "completions",
         "man",
         "plan",
+        "explain",
     ] {
         expected.insert(format!("lgtmc-{command}.1"));
     }
