@@ -220,29 +220,28 @@ fn thousands_of_problems_on_one_line_print_a_bounded_report_quickly() {
     );
 }
 
+/// `lgtmc check 2>&1 | true`: `true` exits at once, so every write of lgtmc to the pipe fails
+/// with EPIPE. The output carries lgtmc's own exit status.
+fn check_into_a_closed_pipe(repo: &Repo) -> std::process::Output {
+    std::process::Command::new("bash")
+        .arg("-c")
+        .arg("\"$0\" check 2>&1 | true; exit ${PIPESTATUS[0]}")
+        .arg(assert_cmd::cargo::cargo_bin("lgtmc"))
+        .current_dir(repo.path())
+        .output()
+        .expect("bash runs")
+}
+
 #[test]
 fn a_closed_stderr_does_not_change_the_exit_code() {
     let repo = Repo::example();
     assert_exit(&repo.run(&["render"]), 0);
     repo.edit("out/prod/loki/values.yaml", "retention", "rétention");
-    // `true` exits at once, so every write of lgtmc to the pipe fails with EPIPE.
-    let output = std::process::Command::new("bash")
-        .arg("-c")
-        .arg("\"$0\" check 2>&1 | true; exit ${PIPESTATUS[0]}")
-        .arg(assert_cmd::cargo::cargo_bin("lgtmc"))
-        .current_dir(repo.path())
-        .output()
-        .unwrap();
+    let output = check_into_a_closed_pipe(&repo);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     // A broken spec: exit 2, not 101.
     repo.edit("platform.kdl", "retention=\"14d\"", "retention=\"0d\"");
-    let output = std::process::Command::new("bash")
-        .arg("-c")
-        .arg("\"$0\" check 2>&1 | true; exit ${PIPESTATUS[0]}")
-        .arg(assert_cmd::cargo::cargo_bin("lgtmc"))
-        .current_dir(repo.path())
-        .output()
-        .unwrap();
+    let output = check_into_a_closed_pipe(&repo);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
 }
 

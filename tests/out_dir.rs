@@ -386,21 +386,26 @@ fn killed_renders_leave_nothing_unrecorded_and_the_next_render_finishes() {
     );
 }
 
-#[test]
-fn a_render_waits_for_another_to_release_out() {
-    let repo = rendered_then_changed();
-    let before = repo.snapshot_tree("out");
-    // This test process stands for the other render: it holds the same lock lgtmc takes.
+/// Holds the lock lgtmc takes on `out/` (this test process stands for another render), starts
+/// `lgtmc COMMAND` and returns once it says it waits. Dropping the returned file releases the lock.
+fn start_while_out_is_locked(
+    repo: &Repo,
+    command: &str,
+) -> (
+    fs::File,
+    std::process::Child,
+    BufReader<std::process::ChildStderr>,
+) {
     let held = fs::File::open(repo.path().join("out")).expect("open out");
     rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).expect("lock");
     let mut child = lgtmc()
         .current_dir(repo.path())
-        .arg("render")
+        .arg(command)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("lgtmc starts");
-    // The render says it waits once it has compiled the spec and found the lock taken.
+    // lgtmc says it waits once it has compiled the spec and found the lock taken.
     let mut messages = BufReader::new(child.stderr.take().expect("stderr"));
     let mut line = String::new();
     messages.read_line(&mut line).expect("read stderr");
@@ -408,6 +413,14 @@ fn a_render_waits_for_another_to_release_out() {
         line,
         "waiting for another lgtmc render into `out` to finish\n"
     );
+    (held, child, messages)
+}
+
+#[test]
+fn a_render_waits_for_another_to_release_out() {
+    let repo = rendered_then_changed();
+    let before = repo.snapshot_tree("out");
+    let (held, mut child, mut messages) = start_while_out_is_locked(&repo, "render");
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         child.try_wait().expect("poll").is_none(),
@@ -421,11 +434,9 @@ fn a_render_waits_for_another_to_release_out() {
     drop(held);
     let status = child.wait().expect("wait");
     assert!(status.success());
-    messages.read_line(&mut line).expect("read stderr");
-    assert_eq!(
-        line,
-        "waiting for another lgtmc render into `out` to finish\n"
-    );
+    let mut rest = String::new();
+    messages.read_line(&mut rest).expect("read stderr");
+    assert_eq!(rest, "", "the render said it waited once");
     assert_exit(&repo.run(&["check"]), 0);
 }
 
@@ -433,22 +444,7 @@ fn a_render_waits_for_another_to_release_out() {
 fn check_waits_for_a_render_to_release_out() {
     let repo = Repo::example();
     assert_exit(&repo.run(&["render"]), 0);
-    let held = fs::File::open(repo.path().join("out")).expect("open out");
-    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).expect("lock");
-    let mut child = lgtmc()
-        .current_dir(repo.path())
-        .arg("check")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("lgtmc starts");
-    let mut messages = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    messages.read_line(&mut line).expect("read stderr");
-    assert_eq!(
-        line,
-        "waiting for another lgtmc render into `out` to finish\n"
-    );
+    let (held, mut child, _messages) = start_while_out_is_locked(&repo, "check");
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         child.try_wait().expect("poll").is_none(),
