@@ -22,6 +22,7 @@ pub mod document;
 pub mod emit;
 pub mod error;
 pub mod explain;
+pub mod format;
 pub mod history;
 pub mod init;
 pub mod isolation;
@@ -36,5 +37,6 @@ pub mod secrets;
 pub mod summary;
 pub mod validate;
 pub mod verify;
+pub mod yaml;
 
 pub use cli::run;

@@ -1,0 +1,168 @@
+//! YAML, behind one module: the only one that names `serde_norway`.
+//!
+//! Every YAML text lgtmc reads (a rendered file parsed back, a CRD, two versions of a file being
+//! compared) is read here into `serde_json::Value`s, the one tree type the checks walk; every
+//! YAML text lgtmc writes from a value (the `toyaml` filter) is written here. `safe_json` makes
+//! JSON text safe to read as YAML, which is how every `{{ }}` of a YAML template is printed.
+//!
+//! **Invariant:** pure: text in, values out; no file is read.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A YAML text that does not parse: the parser's message and the byte offset it points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub message: String,
+    pub offset: usize,
+}
+
+impl std::fmt::Display for YamlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<serde_norway::Error> for YamlError {
+    fn from(error: serde_norway::Error) -> Self {
+        YamlError {
+            offset: error.location().map_or(0, |location| location.index()),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Every document of a YAML stream, as Kubernetes and Helm read it: merge keys (`<<`) applied,
+/// tags dropped, scalar keys turned into strings (see `to_json`). Duplicate keys are an error.
+/// Empty documents are kept as `null`, so that indices match the stream.
+pub fn documents(text: &str) -> Result<Vec<Value>, YamlError> {
+    let mut documents = Vec::new();
+    for document in serde_norway::Deserializer::from_str(text) {
+        let mut value = serde_norway::Value::deserialize(document)?;
+        value.apply_merge()?;
+        documents.push(to_json(value));
+    }
+    Ok(documents)
+}
+
+/// Like `documents`, but as written: a merge key stays a key named `<<`, as a reader of the
+/// text sees it (the semantic diff names what changed in the file, not in its expansion).
+pub fn documents_as_written(text: &str) -> Result<Vec<Value>, YamlError> {
+    serde_norway::Deserializer::from_str(text)
+        .map(|document| Ok(to_json(serde_norway::Value::deserialize(document)?)))
+        .collect()
+}
+
+/// YAML to JSON: non-string keys become their YAML text, tags are dropped, and numbers JSON
+/// cannot hold (NaN, infinities) become strings.
+fn to_json(value: serde_norway::Value) -> Value {
+    use serde_norway::Value as Yaml;
+    match value {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(b) => Value::Bool(b),
+        Yaml::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Value::String(n.to_string()), Value::Number)
+            }
+        }
+        Yaml::String(s) => Value::String(s),
+        Yaml::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Yaml::Mapping(mapping) => Value::Object(
+            mapping
+                .into_iter()
+                .map(|(key, value)| (key_text(key), to_json(value)))
+                .collect(),
+        ),
+        Yaml::Tagged(tagged) => to_json(tagged.value),
+    }
+}
+
+fn key_text(key: serde_norway::Value) -> String {
+    match key {
+        serde_norway::Value::String(s) => s,
+        other => match to_json(other) {
+            Value::String(s) => s,
+            json => json.to_string(),
+        },
+    }
+}
+
+/// A single-document YAML text read into `T` (the chart values of a test, a versions file).
+pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    Ok(serde_norway::from_str(text)?)
+}
+
+/// A value written as block YAML, keys in the order the value gives them. Serialised by serde,
+/// so strings are quoted wherever YAML needs it.
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {
+    serde_norway::to_string(value).map_err(|error| error.to_string())
+}
+
+/// JSON text made safe to read as YAML too: JSON leaves some characters raw that YAML reads
+/// differently. U+0085, U+2028 and U+2029 are line breaks to YAML (a double-quoted string folds
+/// them into a space), and DEL, the C1 controls, U+FEFF, U+FFFE and U+FFFF are not printable in
+/// YAML 1.1 (go-yaml, which Helm and Kubernetes use, rejects them). Each becomes a `\uXXXX`
+/// escape, which JSON and YAML both read back as the same character. Outside a string these
+/// characters cannot occur in JSON, so the replacement never changes structure.
+pub fn safe_json(json: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+    };
+    if !json.contains(unsafe_char) {
+        return Cow::Borrowed(json);
+    }
+    let mut safe = String::with_capacity(json.len() + 12);
+    for c in json.chars() {
+        if unsafe_char(c) {
+            safe.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            safe.push(c);
+        }
+    }
+    Cow::Owned(safe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_read_as_kubernetes_reads_them() {
+        let read = documents("a: 1\n---\nb: [1, 2]\n---\n").expect("parses");
+        assert_eq!(read[0], serde_json::json!({"a": 1}));
+        assert_eq!(read[1], serde_json::json!({"b": [1, 2]}));
+        let merged = documents("base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n1: one\n").expect("parses");
+        assert_eq!(merged[0]["c"], serde_json::json!({"x": 1, "y": 2}));
+        assert_eq!(merged[0]["1"], "one");
+        let as_written = documents_as_written("c:\n  <<: {x: 1}\n").expect("parses");
+        assert_eq!(as_written[0]["c"]["<<"], serde_json::json!({"x": 1}));
+    }
+
+    #[test]
+    fn errors_say_where() {
+        assert!(documents("a: 1\na: 2\n").is_err(), "duplicate keys");
+        let text = "a: 1\nb: [1, 2\n";
+        let error = documents(text).expect_err("unclosed");
+        assert!(error.offset > 4 && error.offset <= text.len(), "{error:?}");
+        assert!(documents("a:\n  - b\n c: d\n").is_err());
+    }
+
+    #[test]
+    fn safe_json_escapes_what_yaml_misreads() {
+        assert!(matches!(safe_json("\"plain\""), Cow::Borrowed(_)));
+        assert_eq!(safe_json("\"a\u{2028}b\u{85}\""), "\"a\\u2028b\\u0085\"");
+        let read: String = from_str(&safe_json("\"a\u{2028}b\u{feff}\"")).expect("YAML");
+        assert_eq!(read, "a\u{2028}b\u{feff}");
+    }
+}
