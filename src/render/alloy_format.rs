@@ -18,7 +18,7 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Error, ErrorKind, Output, State};
 
 /// The name of the auto-escape mode of `.alloy` templates.
-pub(super) const MODE: &str = "alloy";
+const MODE: &str = crate::format::ALLOY_MODE;
 
 /// The environment's formatter: Alloy literals in `.alloy` templates, minijinja's own escaping
 /// (JSON for YAML, fail closed for unknown formats) everywhere else.
@@ -98,10 +98,10 @@ fn write_literal(text: &mut String, value: &Value) -> Result<(), Error> {
 
 /// A double-quoted Alloy string.
 /// A JSON string, which Alloy's scanner reads, with the characters YAML would misread escaped
-/// as well (`super::yaml_safe`): the file is also carried inside a ConfigMap.
+/// as well (`yaml::safe_json`): the file is also carried inside a ConfigMap.
 fn quote(text: &str) -> Result<String, Error> {
     serde_json::to_string(text)
-        .map(|json| super::yaml_safe(&json).into_owned())
+        .map(|json| crate::yaml::safe_json(&json).into_owned())
         .map_err(|error| {
             Error::new(ErrorKind::BadSerialization, "cannot quote a string").with_source(error)
         })
