@@ -25,6 +25,7 @@ use crate::diagnostic::SourceFile;
 use crate::document::{self, pointer_child};
 use crate::emit::{Drift, FileDrift};
 use crate::error::Error;
+use crate::format::Format;
 use crate::load;
 use crate::schema;
 use crate::summary::{self, Change};
@@ -151,7 +152,7 @@ pub fn error(error: &Error, spec_dir: &Path) -> String {
 }
 
 fn yaml_changes(file: &FileDrift) -> Option<Vec<Change>> {
-    let is_yaml = file.path.ends_with(".yaml") || file.path.ends_with(".yml");
+    let is_yaml = Format::of(&file.path) == Some(Format::Yaml);
     is_yaml
         .then(|| summary::yaml_changes(&file.on_disk, &file.rendered))
         .flatten()

@@ -159,31 +159,22 @@ pub fn compile_checked(
             repo_dir: plan.delivery.env_dir.clone(),
         })
         .collect();
-    // The three checks only read the rendered files: they run side by side (the pre-commit hook
-    // runs this on every commit). A file that does not parse is reported first, since the other
-    // checks skip what they cannot parse.
-    let (parsed, references, isolated) = std::thread::scope(|scope| {
-        let references = scope.spawn(|| verify::cross_check(&rendered, &directories));
-        let isolated = scope.spawn(|| isolation::check(&plans, &rendered));
-        let parsed = verify::verify(&rendered);
-        (parsed, references.join(), isolated.join())
+    // Every file is parsed once; a file that does not parse is reported first. The other
+    // checks read the parsed tree, side by side (the pre-commit hook runs this on every commit).
+    let tree = verify::verify(&rendered).map_err(Error::Verify)?;
+    let (references, isolated) = std::thread::scope(|scope| {
+        let references = scope.spawn(|| verify::cross_check(&rendered, &tree, &directories));
+        let isolated = isolation::check(&plans, &rendered, &tree);
+        (references.join(), isolated)
     });
-    parsed.map_err(Error::Verify)?;
     // A check that panicked is a bug; let it surface as the panic it was.
     references
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         .map_err(Error::References)?;
-    isolated
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        .map_err(Error::Isolation)?;
+    isolated.map_err(Error::Isolation)?;
     let mut custom_resources = None;
     if let Some(crds) = crds {
-        let labelled: Vec<(String, &str)> = rendered
-            .files
-            .iter()
-            .map(|(path, text)| (format!("out/{path}"), text.as_str()))
-            .collect();
-        let check = crds::check_tree(crds, labelled.iter().map(|(p, t)| (p.as_str(), *t)));
+        let check = crds::check_tree(crds, &tree, "out/");
         if !check.problems.is_empty() {
             return Err(Error::CustomResources(check.problems));
         }

@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::plan::EnvironmentPlan;
 use crate::plan::grafana::{EXPRESSION_DATASOURCE, PROVISIONING_DIR};
 use crate::render::Rendered;
+use crate::verify::ParsedTree;
 
 /// The header that carries the tenant, and the only one a data source may send it in.
 const TENANT_HEADER: &str = "X-Scope-OrgID";
@@ -51,33 +52,29 @@ impl Diagnostic for IsolationError {
     }
 }
 
-/// Checks the Grafana provisioning of every environment; returns every breach.
-pub fn check(plans: &[EnvironmentPlan], rendered: &Rendered) -> Result<(), Vec<IsolationError>> {
+/// Checks the Grafana provisioning of every environment, as parsed by `verify` (a file that did
+/// not parse is skipped: `verify` reports it); returns every breach.
+pub fn check(
+    plans: &[EnvironmentPlan],
+    rendered: &Rendered,
+    tree: &ParsedTree,
+) -> Result<(), Vec<IsolationError>> {
     let mut errors = Vec::new();
     for plan in plans {
         let prefix = format!("{}/{PROVISIONING_DIR}/", plan.environment);
-        let files: Vec<(&str, &str, &str)> = rendered
+        let files: Vec<(&str, &str)> = rendered
             .files
             .range(prefix.clone()..)
             .take_while(|(path, _)| path.starts_with(&prefix))
-            .map(|(path, text)| (path.as_str(), &path[prefix.len()..], text.as_str()))
+            .map(|(path, _)| (path.as_str(), &path[prefix.len()..]))
             .collect();
         let mut checker = Checker {
             rendered,
+            tree,
             owners: BTreeMap::new(),
             errors: &mut errors,
         };
-        checker.datasources(&files);
-        for (path, relative, text) in &files {
-            let mut parts = relative.split('/');
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some("dashboards"), Some(tenant), Some(_)) => {
-                    checker.dashboard(path, tenant, text);
-                }
-                (Some("alerting"), Some(_), None) => checker.alerting(path, text),
-                _ => {}
-            }
-        }
+        checker.provisioning(&files);
     }
     if errors.is_empty() {
         Ok(())
@@ -88,12 +85,27 @@ pub fn check(plans: &[EnvironmentPlan], rendered: &Rendered) -> Result<(), Vec<I
 
 struct Checker<'a> {
     rendered: &'a Rendered,
+    tree: &'a ParsedTree,
     /// Data source uid → the tenant whose file defines it.
     owners: BTreeMap<String, String>,
     errors: &'a mut Vec<IsolationError>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    /// Every provisioning file of one environment, (path, path below the provisioning
+    /// directory): the data sources first, so that references can be checked against all.
+    fn provisioning(&mut self, files: &[(&str, &str)]) {
+        self.datasources(files);
+        for (path, relative) in files {
+            let mut parts = relative.split('/');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("dashboards"), Some(tenant), Some(_)) => self.dashboard(path, tenant),
+                (Some("alerting"), Some(_), None) => self.alerting(path),
+                _ => {}
+            }
+        }
+    }
+
     fn fail(&mut self, path: &str, message: String, help: String) {
         self.errors.push(IsolationError {
             path: path.to_owned(),
@@ -125,23 +137,19 @@ impl Checker<'_> {
 
     /// Registers every data source (so that references can be checked against all of them),
     /// then checks each one's tenant header and links.
-    fn datasources(&mut self, files: &[(&str, &str, &str)]) {
+    fn datasources(&mut self, files: &[(&str, &str)]) {
         let mut parsed = Vec::new();
-        for (path, relative, text) in files {
+        for (path, relative) in files {
             let Some(file) = relative.strip_prefix("datasources/") else {
                 continue;
             };
-            let tenant = file.strip_suffix(".yaml").unwrap_or(file).to_owned();
-            let Some(document) = self.yaml(path, text) else {
+            let tenant = file.strip_suffix(".yaml").unwrap_or(file);
+            let Some(document) = self.yaml(path) else {
                 continue;
             };
-            self.api_version(path, &document);
-            let sources = document
-                .get("datasources")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for source in sources {
+            self.api_version(path, document);
+            let sources = document.get("datasources").and_then(Value::as_array);
+            for source in sources.into_iter().flatten() {
                 let Some(uid) = source.get("uid").and_then(Value::as_str) else {
                     self.fail(
                         path,
@@ -150,64 +158,57 @@ impl Checker<'_> {
                     );
                     continue;
                 };
-                if let Some(owner) = self.owners.insert(uid.to_owned(), tenant.clone()) {
+                if let Some(owner) = self.owners.insert(uid.to_owned(), tenant.to_owned()) {
                     self.fail(
                         path,
                         format!("data source `{uid}` of tenant `{tenant}` is defined twice (also by tenant `{owner}`)"),
                         "each uid names exactly one data source".to_owned(),
                     );
                 }
-                parsed.push((path.to_owned(), tenant.clone(), uid.to_owned(), source));
+                parsed.push((*path, tenant, uid, source));
             }
         }
         for (path, tenant, uid, source) in parsed {
-            let header = source
-                .pointer("/jsonData/httpHeaderName1")
-                .and_then(Value::as_str);
-            let value = source
-                .pointer("/secureJsonData/httpHeaderValue1")
-                .and_then(Value::as_str);
-            if header != Some(TENANT_HEADER) || value != Some(tenant.as_str()) {
-                self.fail(
-                    path,
-                    format!(
-                        "data source `{uid}` of tenant `{tenant}` does not send `{TENANT_HEADER}: {tenant}` (it sends {})",
-                        match (header, value) {
-                            (Some(name), Some(value)) => format!("`{name}: {value}`"),
-                            _ => "no tenant header".to_owned(),
-                        }
-                    ),
-                    format!(
-                        "set `jsonData.httpHeaderName1: {TENANT_HEADER}` and `secureJsonData.httpHeaderValue1: {tenant}`: one tenant, never a federated `a|b`"
-                    ),
-                );
-            }
-            let mut references = Vec::new();
-            collect_references(&source, String::new(), &mut references);
-            for (pointer, reference) in references {
-                let what = format!("data source `{uid}` of tenant `{tenant}`");
-                self.reference(path, &what, &tenant, &pointer, &reference);
-            }
+            self.tenant_header(path, tenant, uid, source);
+            let what = format!("data source `{uid}` of tenant `{tenant}`");
+            self.references(path, &what, tenant, source, &mut Vec::new());
         }
     }
 
-    fn dashboard(&mut self, path: &str, tenant: &str, text: &str) {
-        let dashboard = match serde_json::from_str::<Value>(text) {
-            Ok(dashboard) => dashboard,
-            Err(error) => {
-                self.fail(
-                    path,
-                    format!("dashboard `{path}` is not JSON: {error}"),
-                    "a dashboard file is one JSON object".to_owned(),
-                );
-                return;
-            }
+    /// A data source sends its own tenant's id, and nothing else, in `X-Scope-OrgID`.
+    fn tenant_header(&mut self, path: &str, tenant: &str, uid: &str, source: &Value) {
+        let header = source
+            .pointer("/jsonData/httpHeaderName1")
+            .and_then(Value::as_str);
+        let value = source
+            .pointer("/secureJsonData/httpHeaderValue1")
+            .and_then(Value::as_str);
+        if header != Some(TENANT_HEADER) || value != Some(tenant) {
+            self.fail(
+                path,
+                format!(
+                    "data source `{uid}` of tenant `{tenant}` does not send `{TENANT_HEADER}: {tenant}` (it sends {})",
+                    match (header, value) {
+                        (Some(name), Some(value)) => format!("`{name}: {value}`"),
+                        _ => "no tenant header".to_owned(),
+                    }
+                ),
+                format!(
+                    "set `jsonData.httpHeaderName1: {TENANT_HEADER}` and `secureJsonData.httpHeaderValue1: {tenant}`: one tenant, never a federated `a|b`"
+                ),
+            );
+        }
+    }
+
+    fn dashboard(&mut self, path: &str, tenant: &str) {
+        let tree = self.tree;
+        let Some(dashboard) = tree.json(path) else {
+            return;
         };
         let title = dashboard
             .get("title")
             .and_then(Value::as_str)
-            .unwrap_or("(untitled)")
-            .to_owned();
+            .unwrap_or("(untitled)");
         let what = format!("dashboard `{title}` in the folder of tenant `{tenant}`");
         if !dashboard.get("schemaVersion").is_some_and(Value::is_u64) {
             self.fail(
@@ -225,10 +226,8 @@ impl Checker<'_> {
         }
         let variables = dashboard
             .pointer("/templating/list")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for variable in variables {
+            .and_then(Value::as_array);
+        for variable in variables.into_iter().flatten() {
             if variable.get("type").and_then(Value::as_str) == Some("datasource") {
                 let name = variable.get("name").and_then(Value::as_str).unwrap_or("");
                 self.fail(
@@ -238,25 +237,17 @@ impl Checker<'_> {
                 );
             }
         }
-        let mut references = Vec::new();
-        collect_references(&dashboard, String::new(), &mut references);
-        for (pointer, reference) in references {
-            self.reference(path, &what, tenant, &pointer, &reference);
-        }
+        self.references(path, &what, tenant, dashboard, &mut Vec::new());
     }
 
-    fn alerting(&mut self, path: &str, text: &str) {
-        let Some(document) = self.yaml(path, text) else {
+    fn alerting(&mut self, path: &str) {
+        let Some(document) = self.yaml(path) else {
             return;
         };
-        self.api_version(path, &document);
-        let groups = document
-            .get("groups")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        self.api_version(path, document);
+        let groups = document.get("groups").and_then(Value::as_array);
         let tenants: BTreeSet<String> = self.owners.values().cloned().collect();
-        for (index, group) in groups.iter().enumerate() {
+        for (index, group) in groups.into_iter().flatten().enumerate() {
             let name = group.get("name").and_then(Value::as_str).unwrap_or("");
             let Some(folder) = group.get("folder").and_then(Value::as_str) else {
                 continue;
@@ -272,30 +263,67 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let mut references = Vec::new();
-            collect_references(group, format!("/groups/{index}"), &mut references);
-            for (pointer, reference) in references {
-                let what = format!("alert rule group `{name}` in the folder of tenant `{folder}`");
-                self.reference(path, &what, folder, &pointer, &reference);
-            }
+            let what = format!("alert rule group `{name}` in the folder of tenant `{folder}`");
+            let mut steps = vec![Step::Key("groups"), Step::Index(index)];
+            self.references(path, &what, folder, group, &mut steps);
         }
     }
 
-    /// Checks one reference found at `pointer` in the file of `what`, which belongs to `tenant`.
+    /// Checks every data source reference below `value` (at `steps` in its file), which
+    /// belongs to `tenant`: `datasource: {uid}`, `datasource: "<name>"`, `datasourceUid:
+    /// "<uid>"`, and a query (an object with `targets`) without a `datasource`. The JSON
+    /// pointer of a reference is written only for a message.
+    fn references(
+        &mut self,
+        path: &str,
+        what: &str,
+        tenant: &str,
+        value: &'a Value,
+        steps: &mut Vec<Step<'a>>,
+    ) {
+        match value {
+            Value::Object(object) => {
+                if object.contains_key("targets") && !object.contains_key("datasource") {
+                    self.reference(path, what, tenant, steps, &Reference::Default);
+                }
+                for (key, child) in object {
+                    steps.push(Step::Key(key));
+                    if let Some(reference) = Reference::of(key, child) {
+                        self.reference(path, what, tenant, steps, &reference);
+                    }
+                    self.references(path, what, tenant, child, steps);
+                    steps.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    steps.push(Step::Index(index));
+                    self.references(path, what, tenant, item, steps);
+                    steps.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks one reference found at `steps` in the file of `what`, which belongs to `tenant`.
     fn reference(
         &mut self,
         path: &str,
         what: &str,
         tenant: &str,
-        pointer: &str,
-        reference: &Reference,
+        steps: &[Step<'_>],
+        reference: &Reference<'_>,
     ) {
         let uid = match reference {
-            Reference::Uid(uid) => uid,
+            Reference::Uid(uid) => *uid,
             Reference::Default => {
                 self.fail(
                     path,
-                    format!("{what} uses the default data source (at `{pointer}`)"),
+                    format!(
+                        "{what} uses the default data source (at `{}`)",
+                        pointer(steps)
+                    ),
                     format!(
                         "name one of tenant `{tenant}`'s data sources by uid: {}",
                         self.owned_by(tenant)
@@ -306,7 +334,10 @@ impl Checker<'_> {
             Reference::Name(name) => {
                 self.fail(
                     path,
-                    format!("{what} names data source `{name}` by name (at `{pointer}`)"),
+                    format!(
+                        "{what} names data source `{name}` by name (at `{}`)",
+                        pointer(steps)
+                    ),
                     format!(
                         "name one of tenant `{tenant}`'s data sources by uid: {}",
                         self.owned_by(tenant)
@@ -315,14 +346,17 @@ impl Checker<'_> {
                 return;
             }
         };
-        if BUILT_IN.contains(&uid.as_str()) {
+        if BUILT_IN.contains(&uid) {
             return;
         }
         match self.owners.get(uid).cloned() {
             Some(owner) if owner == tenant => {}
             Some(owner) => self.fail(
                 path,
-                format!("{what} queries data source `{uid}` of tenant `{owner}` (at `{pointer}`)"),
+                format!(
+                    "{what} queries data source `{uid}` of tenant `{owner}` (at `{}`)",
+                    pointer(steps)
+                ),
                 format!(
                     "a tenant's folder may query only that tenant's data sources ({})",
                     self.owned_by(tenant)
@@ -331,7 +365,8 @@ impl Checker<'_> {
             None => self.fail(
                 path,
                 format!(
-                    "{what} queries data source `{uid}`, which does not exist (at `{pointer}`)"
+                    "{what} queries data source `{uid}`, which does not exist (at `{}`)",
+                    pointer(steps)
                 ),
                 format!(
                     "tenant `{tenant}`'s data sources are {}",
@@ -341,13 +376,20 @@ impl Checker<'_> {
         }
     }
 
-    fn yaml(&mut self, path: &str, text: &str) -> Option<Value> {
-        match serde_norway::from_str::<Value>(text) {
-            Ok(document) => Some(document),
-            Err(error) => {
+    /// The one document of a provisioning file, as `verify` parsed it; `None` when it did not
+    /// parse (`verify` reports it).
+    fn yaml(&mut self, path: &str) -> Option<&'a Value> {
+        let tree = self.tree;
+        // An empty file is one empty document, as Grafana reads it.
+        static EMPTY: Value = Value::Null;
+        match tree.documents(path) {
+            [] if tree.get(path).is_none() => None,
+            [] => Some(&EMPTY),
+            [document] => Some(document),
+            _ => {
                 self.fail(
                     path,
-                    format!("provisioning file `{path}` is not YAML: {error}"),
+                    format!("provisioning file `{path}` is not one YAML document"),
                     "a provisioning file is one YAML document".to_owned(),
                 );
                 None
@@ -368,56 +410,50 @@ impl Checker<'_> {
 
 /// How a panel, target, link or rule picks its data source.
 #[derive(Debug, PartialEq, Eq)]
-enum Reference {
-    Uid(String),
+enum Reference<'a> {
+    Uid(&'a str),
     /// By its name (a string `datasource`), which another tenant's data source could take.
-    Name(String),
+    Name(&'a str),
     /// None at all: Grafana's default data source, which may be any tenant's.
     Default,
 }
 
-/// Every data source reference below `value`, with its JSON pointer: `datasource: {uid}`,
-/// `datasource: "<name>"`, `datasourceUid: "<uid>"`, and a query (an object with `targets`)
-/// without a `datasource`.
-fn collect_references(value: &Value, pointer: String, found: &mut Vec<(String, Reference)>) {
-    match value {
-        Value::Object(object) => {
-            if object.contains_key("targets") && !object.contains_key("datasource") {
-                found.push((pointer.clone(), Reference::Default));
-            }
-            for (key, child) in object {
-                let child_pointer =
-                    format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
-                match (key.as_str(), child) {
-                    ("datasource", Value::Object(source)) => {
-                        match source.get("uid").and_then(Value::as_str) {
-                            Some(uid) => {
-                                found.push((child_pointer.clone(), Reference::Uid(uid.to_owned())))
-                            }
-                            None => found.push((child_pointer.clone(), Reference::Default)),
-                        }
-                    }
-                    ("datasource", Value::String(name)) => {
-                        found.push((child_pointer.clone(), Reference::Name(name.clone())));
-                    }
-                    ("datasource", Value::Null) => {
-                        found.push((child_pointer.clone(), Reference::Default));
-                    }
-                    ("datasourceUid", Value::String(uid)) => {
-                        found.push((child_pointer.clone(), Reference::Uid(uid.clone())));
-                    }
-                    _ => {}
-                }
-                collect_references(child, child_pointer, found);
-            }
+impl<'a> Reference<'a> {
+    /// The reference a key and its value make, if they make one.
+    fn of(key: &str, value: &'a Value) -> Option<Reference<'a>> {
+        match (key, value) {
+            ("datasource", Value::Object(source)) => Some(
+                source
+                    .get("uid")
+                    .and_then(Value::as_str)
+                    .map_or(Reference::Default, Reference::Uid),
+            ),
+            ("datasource", Value::String(name)) => Some(Reference::Name(name)),
+            ("datasource", Value::Null) => Some(Reference::Default),
+            ("datasourceUid", Value::String(uid)) => Some(Reference::Uid(uid)),
+            _ => None,
         }
-        Value::Array(items) => {
-            for (index, item) in items.iter().enumerate() {
-                collect_references(item, format!("{pointer}/{index}"), found);
-            }
-        }
-        _ => {}
     }
+}
+
+/// One step of the path from a file's root to a value.
+#[derive(Clone, Copy, Debug)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The JSON pointer of a path: `/panels/0/datasource`.
+fn pointer(steps: &[Step<'_>]) -> String {
+    let mut pointer = String::new();
+    for step in steps {
+        pointer.push('/');
+        match step {
+            Step::Key(key) => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Step::Index(index) => pointer.push_str(&index.to_string()),
+        }
+    }
+    pointer
 }
 
 #[cfg(test)]
@@ -445,25 +481,19 @@ mod tests {
 
     fn messages(files: &[(&str, &str)]) -> Vec<String> {
         let rendered = rendered(files);
+        let tree = crate::verify::verify(&rendered).expect("every file parses");
         let mut checker = Checker {
             rendered: &rendered,
+            tree: &tree,
             owners: BTreeMap::new(),
             errors: &mut Vec::new(),
         };
         let prefix = "dev/grafana/provisioning/";
-        let listed: Vec<(&str, &str, &str)> = files
+        let listed: Vec<(&str, &str)> = files
             .iter()
-            .map(|(path, text)| (*path, &path[prefix.len()..], *text))
+            .map(|(path, _)| (*path, &path[prefix.len()..]))
             .collect();
-        checker.datasources(&listed);
-        for (path, relative, text) in &listed {
-            if let Some(rest) = relative.strip_prefix("dashboards/") {
-                let tenant = rest.split('/').next().unwrap_or_default();
-                checker.dashboard(path, tenant, text);
-            } else if relative.starts_with("alerting/") {
-                checker.alerting(path, text);
-            }
-        }
+        checker.provisioning(&listed);
         checker.errors.iter().map(|e| e.message.clone()).collect()
     }
 

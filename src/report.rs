@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use similar::{ChangeTag, TextDiff};
 
 use crate::emit::{self, Colour, Drift, MANIFEST_PATH, RenderedTree};
+use crate::format::Format as FileFormat;
 use crate::summary::{self, Change, ChangeKind, Segment, Subject};
 
 /// The output formats of `lgtmc diff`.
@@ -207,7 +208,7 @@ pub fn from_drift(drift: &Drift, order: &[String]) -> Vec<EnvironmentReport> {
 }
 
 fn file_report(path: &str, status: FileStatus, old: &str, new: &str) -> FileReport {
-    let is_yaml = path.ends_with(".yaml") || path.ends_with(".yml");
+    let is_yaml = FileFormat::of(path) == Some(FileFormat::Yaml);
     let changes = (is_yaml && status == FileStatus::Changed)
         .then(|| summary::yaml_changes(old, new))
         .flatten();

@@ -14,7 +14,6 @@
 
 use std::fmt::Write as _;
 
-use serde::Deserialize;
 use serde_json::Value;
 
 /// One segment of a path into a YAML document.
@@ -130,8 +129,11 @@ pub fn yaml_changes(old: &str, new: &str) -> Option<Vec<Change>> {
 /// Every document of a YAML stream as JSON, labelled; empty documents are skipped.
 fn documents(text: &str) -> Option<Vec<(String, Value)>> {
     let mut documents = Vec::new();
-    for (index, document) in serde_norway::Deserializer::from_str(text).enumerate() {
-        let value = yaml_to_json(serde_norway::Value::deserialize(document).ok()?);
+    for (index, value) in crate::yaml::documents_as_written(text)
+        .ok()?
+        .into_iter()
+        .enumerate()
+    {
         if value.is_null() {
             continue;
         }
@@ -147,46 +149,6 @@ fn documents(text: &str) -> Option<Vec<(String, Value)>> {
         documents.push(("#0".to_owned(), Value::Null));
     }
     Some(documents)
-}
-
-/// YAML to JSON: non-string keys become their YAML text, tags are dropped, and numbers JSON
-/// cannot hold (NaN, infinities) become strings.
-pub fn yaml_to_json(value: serde_norway::Value) -> Value {
-    use serde_norway::Value as Yaml;
-    match value {
-        Yaml::Null => Value::Null,
-        Yaml::Bool(b) => Value::Bool(b),
-        Yaml::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or_else(|| Value::String(n.to_string()), Value::Number)
-            }
-        }
-        Yaml::String(s) => Value::String(s),
-        Yaml::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
-        Yaml::Mapping(mapping) => Value::Object(
-            mapping
-                .into_iter()
-                .map(|(key, value)| (key_text(key), yaml_to_json(value)))
-                .collect(),
-        ),
-        Yaml::Tagged(tagged) => yaml_to_json(tagged.value),
-    }
-}
-
-fn key_text(key: serde_norway::Value) -> String {
-    match key {
-        serde_norway::Value::String(s) => s,
-        other => match yaml_to_json(other) {
-            Value::String(s) => s,
-            json => json.to_string(),
-        },
-    }
 }
 
 fn compare(old: &Value, new: &Value, path: &mut Vec<Segment>, changes: &mut Vec<Change>) {

@@ -39,9 +39,9 @@ fn extra_values(chart: &str) -> Option<&'static str> {
 }
 
 /// `base` with `extra` merged in, maps deeply, as Helm merges values files.
-fn merge(base: &mut serde_norway::Value, extra: serde_norway::Value) {
+fn merge(base: &mut Value, extra: Value) {
     match (base, extra) {
-        (serde_norway::Value::Mapping(base), serde_norway::Value::Mapping(extra)) => {
+        (Value::Object(base), Value::Object(extra)) => {
             for (key, value) in extra {
                 match base.get_mut(&key) {
                     Some(existing) => merge(existing, value),
@@ -55,18 +55,22 @@ fn merge(base: &mut serde_norway::Value, extra: serde_norway::Value) {
     }
 }
 
+/// A values file as JSON, read as Helm reads it (`lgtmc::yaml::documents`).
+fn values(text: &str) -> Value {
+    let mut documents = lgtmc::yaml::documents(text).expect("values are YAML");
+    documents.truncate(1);
+    documents.pop().unwrap_or(Value::Null)
+}
+
 /// Renders a release with its real chart, with this test's extra values for that chart.
 fn render(release: &ChartRelease, scratch: &Path) -> Vec<Value> {
     let mut release = release.clone();
     if let Some(extra) = extra_values(&release.chart) {
-        let mut values: serde_norway::Value =
-            serde_norway::from_str(&std::fs::read_to_string(&release.values).expect("values"))
-                .expect("values are YAML");
-        merge(&mut values, serde_norway::from_str(extra).expect("YAML"));
+        let mut json = values(&std::fs::read_to_string(&release.values).expect("values"));
+        merge(&mut json, values(extra));
         let file = scratch.join(format!("{}-{}.yaml", release.env, release.component));
         // Written as JSON (which is YAML): a YAML writer would drop the quotes of `"2024-04-01"`
         // and the chart would read a date.
-        let json = lgtmc::summary::yaml_to_json(values);
         std::fs::write(&file, serde_json::to_string(&json).expect("JSON")).expect("write");
         release.values = file;
     }
