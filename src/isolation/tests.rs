@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn rendered(files: &[(&str, &str)]) -> Rendered {
