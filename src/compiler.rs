@@ -149,7 +149,15 @@ pub fn compile_checked(
     templates_dir: Option<&Path>,
     crds: Option<&CrdSet>,
 ) -> Result<Compilation, Error> {
-    let spec = validate_spec(spec_dir)?;
+    compile_valid(validate_spec(spec_dir)?, templates_dir, crds)
+}
+
+/// Like `compile_checked`, for a spec validated already (`validate --crds` validates once).
+pub fn compile_valid(
+    spec: ValidSpec,
+    templates_dir: Option<&Path>,
+    crds: Option<&CrdSet>,
+) -> Result<Compilation, Error> {
     let env = render::environment(templates_dir)?;
     let (plans, mut rendered) = render_valid(&spec, &env)?;
     let directories: Vec<verify::EnvironmentDir> = plans

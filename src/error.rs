@@ -86,7 +86,8 @@ impl Error {
             | Error::Isolation(_)
             | Error::Emit(_)
             | Error::CustomResources(_) => EXIT_INTERNAL,
-            Error::History(error) => error.exit_code(),
+            Error::History(error) if error.is_usage() => EXIT_INVALID,
+            Error::History(_) => EXIT_INTERNAL,
             Error::Manual(ManualError::UnknownCommand { .. }) => EXIT_INVALID,
             Error::Manual(ManualError::Render(_) | ManualError::Write { .. }) => EXIT_INTERNAL,
             Error::AtRevision { source, .. } => source.exit_code(),

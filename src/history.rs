@@ -3,21 +3,21 @@
 //! The `git` command line does the reading (no libgit2): `rev-parse` resolves the revision,
 //! `ls-tree` lists `platform.kdl` and `environments/` at that commit (and the `--templates`
 //! directory, when it is inside the repository), and `cat-file` copies each blob into a private
-//! temporary directory, which `compiler::compile` then reads like any spec directory. The
-//! temporary directory is removed when the returned value is dropped.
+//! temporary directory, which the caller (`cli`'s `diff --base`) then compiles like any spec
+//! directory. The temporary directory is removed when the returned value is dropped. This module
+//! only materialises files: it knows nothing of compiling them.
 //!
 //! **Invariants:** this module writes only inside its own temporary directory, and only paths made
 //! of plain components; it never changes the repository, its index or its work tree. A revision
-//! that does not hold a `platform.kdl` compiles to an empty tree (everything is new), so the first
-//! pull request that adds lgtmc to a repository still gets a diff.
+//! that does not hold a `platform.kdl` is a checkout without a spec (`has_spec` false), which the
+//! caller compiles to an empty tree (everything is new), so the first pull request that adds lgtmc
+//! to a repository still gets a diff.
 
 use std::ffi::OsStr;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use crate::compiler::{self, Compilation};
-use crate::error::{EXIT_INTERNAL, EXIT_INVALID, Error};
 use crate::load::{ENVIRONMENTS_DIR, PLATFORM_FILE, VERSIONS_DIR};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,14 +44,13 @@ pub enum HistoryError {
 }
 
 impl HistoryError {
-    /// 2 for what the user can fix on the command line, 3 for everything else.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            HistoryError::NotARepository { .. } | HistoryError::UnknownRevision { .. } => {
-                EXIT_INVALID
-            }
-            _ => EXIT_INTERNAL,
-        }
+    /// Whether the user can fix it on the command line (a revision or a directory to name
+    /// differently); everything else is an environment or I/O failure.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            HistoryError::NotARepository { .. } | HistoryError::UnknownRevision { .. }
+        )
     }
 
     pub fn help(&self) -> Option<&'static str> {
@@ -85,33 +84,6 @@ impl Checkout {
     pub fn spec_dir(&self) -> PathBuf {
         self.dir.path().join("spec")
     }
-}
-
-/// The platform rendered from the spec at a revision.
-#[derive(Debug)]
-pub struct Revision {
-    pub commit: String,
-    /// `None` when the revision has no `platform.kdl`.
-    pub compilation: Option<Compilation>,
-}
-
-/// Compiles the spec in `spec_dir` as of `rev`. A broken spec at that revision is
-/// `Error::AtRevision`, so it is not mistaken for a problem in the working tree.
-pub fn compile_at(spec_dir: &Path, rev: &str, templates: Option<&Path>) -> Result<Revision, Error> {
-    let checkout = checkout(spec_dir, rev, templates)?;
-    let compilation = if checkout.has_spec {
-        let compiled = compiler::compile(&checkout.spec_dir(), checkout.templates.as_deref());
-        Some(compiled.map_err(|source| Error::AtRevision {
-            rev: rev.to_owned(),
-            source: Box::new(source),
-        })?)
-    } else {
-        None
-    };
-    Ok(Revision {
-        commit: checkout.commit,
-        compilation,
-    })
 }
 
 /// Copies the spec (and templates inside the repository) as of `rev` into a temporary directory.

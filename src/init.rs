@@ -72,68 +72,19 @@ pub enum Git {
 /// files that exist are kept. `lgtmc_git` is the `https://github.com/OWNER/REPO` lgtmc is hosted
 /// at, for the CI workflow.
 pub fn init(dir: &Path, lgtmc_git: Option<&str>) -> Result<Initialised, Error> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::Usage {
-            message: format!("`{}` is not a directory", dir.display()),
-            help: Some("lgtmc init DIR creates DIR, or fills an existing directory".to_owned()),
-        });
-    }
-    let existing: Vec<&str> = EXAMPLE
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| dir.join(name).exists())
-        .collect();
-    if !existing.is_empty() {
-        return Err(Error::Usage {
-            message: format!(
-                "`{}` already has a spec ({})",
-                dir.display(),
-                existing.join(", ")
-            ),
-            help: Some("lgtmc init never overwrites; pick an empty directory".to_owned()),
-        });
-    }
-    let repository = match lgtmc_git {
-        Some(url) => github_repository(url)?,
-        None => "OWNER/lgtmc".to_owned(),
-    };
-    let git_url = format!("https://github.com/{repository}");
-    let scaffolding = [
-        (GITIGNORE, include_str!("init/gitignore").to_owned()),
-        (
-            PRE_COMMIT_CONFIG,
-            include_str!("init/pre-commit-config.yaml").replace("LGTMC_GIT", &git_url),
-        ),
-        (
-            WORKFLOW,
-            include_str!("init/lgtmc.yml")
-                .replace(PLACEHOLDER_GIT, &git_url)
-                .replace("OWNER/lgtmc/.github/", &format!("{repository}/.github/")),
-        ),
-    ];
-    let write = |name: &str, text: &str| {
-        let path = dir.join(name);
-        let created = path.parent().map_or(Ok(()), fs::create_dir_all);
-        created
-            .and_then(|()| fs::write(&path, text))
-            .map_err(|source| {
-                Error::Emit(emit::EmitError::Write {
-                    path: path.clone(),
-                    source,
-                })
-            })
-    };
+    refuse_existing(dir)?;
+    let scaffolding = scaffolding(lgtmc_git)?;
     let mut written = Vec::new();
     let mut kept = Vec::new();
     for (name, text) in EXAMPLE {
-        write(name, text)?;
+        write(dir, name, text)?;
         written.push((*name).to_owned());
     }
     for (name, text) in &scaffolding {
         if dir.join(name).exists() {
             kept.push((*name).to_owned());
         } else {
-            write(name, text)?;
+            write(dir, name, text)?;
             written.push((*name).to_owned());
         }
     }
@@ -145,20 +96,7 @@ pub fn init(dir: &Path, lgtmc_git: Option<&str>) -> Result<Initialised, Error> {
         .collect();
     if lgtmc_git.is_none() && !kept.iter().any(|name| name == WORKFLOW) {
         let (_, text) = &scaffolding[2];
-        let file = SourceFile::new(WORKFLOW, text.as_str());
-        let at = text.find("OWNER/lgtmc/").unwrap_or(0);
-        warnings.push(
-            Problem::new(
-                &file,
-                (at, "OWNER/lgtmc".len()).into(),
-                "the CI workflow calls lgtmc at a placeholder, `OWNER/lgtmc`",
-                "where lgtmc is hosted",
-            )
-            .with_help(format!(
-                "replace `OWNER/lgtmc` (twice) with lgtmc's GitHub repository, or run init with `--lgtmc-git https://github.com/OWNER/lgtmc`; until then only the pre-commit hook guards {}",
-                dir.display()
-            )),
-        );
+        warnings.push(workflow_placeholder(dir, text));
     }
     Ok(Initialised {
         written,
@@ -167,6 +105,80 @@ pub fn init(dir: &Path, lgtmc_git: Option<&str>) -> Result<Initialised, Error> {
         git: git_init(dir),
         warnings,
     })
+}
+
+/// `dir` must be a directory (or not exist yet) without any file of the example spec.
+fn refuse_existing(dir: &Path) -> Result<(), Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage {
+            message: format!("`{}` is not a directory", dir.display()),
+            help: Some("lgtmc init DIR creates DIR, or fills an existing directory".to_owned()),
+        });
+    }
+    let existing: Vec<&str> = EXAMPLE
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| dir.join(name).exists())
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage {
+        message: format!(
+            "`{}` already has a spec ({})",
+            dir.display(),
+            existing.join(", ")
+        ),
+        help: Some("lgtmc init never overwrites; pick an empty directory".to_owned()),
+    })
+}
+
+/// The repository's scaffolding, with lgtmc's repository filled in: `.gitignore`, the
+/// pre-commit configuration and the CI workflow, in that order.
+fn scaffolding(lgtmc_git: Option<&str>) -> Result<[(&'static str, String); 3], Error> {
+    let repository = match lgtmc_git {
+        Some(url) => github_repository(url)?,
+        None => "OWNER/lgtmc".to_owned(),
+    };
+    let git_url = format!("https://github.com/{repository}");
+    Ok([
+        (GITIGNORE, include_str!("init/gitignore").to_owned()),
+        (
+            PRE_COMMIT_CONFIG,
+            include_str!("init/pre-commit-config.yaml").replace("LGTMC_GIT", &git_url),
+        ),
+        (
+            WORKFLOW,
+            include_str!("init/lgtmc.yml")
+                .replace(PLACEHOLDER_GIT, &git_url)
+                .replace("OWNER/lgtmc/.github/", &format!("{repository}/.github/")),
+        ),
+    ])
+}
+
+/// Writes `name` under `dir`, creating its directories.
+fn write(dir: &Path, name: &str, text: &str) -> Result<(), Error> {
+    let path = dir.join(name);
+    let created = path.parent().map_or(Ok(()), fs::create_dir_all);
+    created
+        .and_then(|()| fs::write(&path, text))
+        .map_err(|source| Error::Emit(emit::EmitError::Write { path, source }))
+}
+
+/// The warning at the CI workflow's placeholder for where lgtmc is hosted.
+fn workflow_placeholder(dir: &Path, text: &str) -> Problem {
+    let file = SourceFile::new(WORKFLOW, text);
+    let at = text.find("OWNER/lgtmc/").unwrap_or(0);
+    Problem::new(
+        &file,
+        (at, "OWNER/lgtmc".len()).into(),
+        "the CI workflow calls lgtmc at a placeholder, `OWNER/lgtmc`",
+        "where lgtmc is hosted",
+    )
+    .with_help(format!(
+        "replace `OWNER/lgtmc` (twice) with lgtmc's GitHub repository, or run init with `--lgtmc-git https://github.com/OWNER/lgtmc`; until then only the pre-commit hook guards {}",
+        dir.display()
+    ))
 }
 
 /// `OWNER/REPO` of an `https://github.com/OWNER/REPO[.git]` URL: GitHub calls a reusable workflow

@@ -16,6 +16,7 @@ pub mod charts;
 pub mod cli;
 pub mod compiler;
 pub mod compute;
+pub mod config;
 pub mod crds;
 pub mod diagnostic;
 pub mod document;

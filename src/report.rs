@@ -17,9 +17,16 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 use similar::{ChangeTag, TextDiff};
 
-use crate::emit::{self, Colour, Drift, MANIFEST_PATH, RenderedTree};
+mod style;
+mod udiff;
+
+pub use style::Colour;
+pub use udiff::{format_drift, unified_diff};
+
+use crate::emit::{Drift, MANIFEST_PATH, RenderedTree};
 use crate::format::Format as FileFormat;
 use crate::summary::{self, Change, ChangeKind, Segment, Subject};
+use style::paint;
 
 /// The output formats of `lgtmc diff`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,14 +289,7 @@ fn diff_names(report: &Report, file: &FileReport) -> (String, String) {
 
 fn file_diff(report: &Report, file: &FileReport, colour: Colour) -> String {
     let (old_name, new_name) = diff_names(report, file);
-    emit::unified_diff(&old_name, &new_name, &file.old, &file.new, colour)
-}
-
-fn paint(colour: Colour, code: &str, text: &str) -> String {
-    match colour {
-        Colour::Always => format!("\x1b[{code}m{text}\x1b[0m"),
-        Colour::Never => text.to_owned(),
-    }
+    unified_diff(&old_name, &new_name, &file.old, &file.new, colour)
 }
 
 fn text(report: &Report, colour: Colour, summary_only: bool) -> String {
@@ -305,7 +305,7 @@ fn text(report: &Report, colour: Colour, summary_only: bool) -> String {
     }
     for environment in &report.environments {
         let heading = format!("=== {}", env_display(&environment.name));
-        let _ = writeln!(out, "{}", paint(colour, "1", &heading));
+        let _ = writeln!(out, "{}", paint(colour, style::HEADING, &heading));
         let files = environment.components.iter().flat_map(|c| &c.files);
         for file in files.clone() {
             for line in text_summaries(file, colour) {
@@ -345,8 +345,8 @@ fn text_summaries(file: &FileReport, colour: Colour) -> Vec<String> {
                             .unwrap_or(&plain);
                         format!(
                             "{subject} {} → {}",
-                            paint(colour, "31", &old),
-                            paint(colour, "32", &new)
+                            paint(colour, style::OLD, &old),
+                            paint(colour, style::NEW, &new)
                         )
                     }
                     _ => plain,
@@ -536,86 +536,4 @@ fn plural(count: usize) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tree(files: &[(&str, &str)]) -> RenderedTree {
-        files
-            .iter()
-            .map(|(p, c)| (p.to_string(), c.to_string()))
-            .collect()
-    }
-
-    fn report(old: &RenderedTree, new: &RenderedTree) -> Report {
-        let order = ["dev".to_owned(), "prod".to_owned()];
-        Report {
-            base: "HEAD~1".to_owned(),
-            base_commit: Some("0123456789abcdef0123".to_owned()),
-            head: "working tree".to_owned(),
-            out_label: "out".to_owned(),
-            environments: compare(old, new, &order, &|_| true),
-        }
-    }
-
-    #[test]
-    fn groups_by_environment_in_promotion_order_and_skips_the_manifest() {
-        let old = tree(&[
-            ("prod/mimir/values.yaml", "a: 1\n"),
-            ("dev/mimir/values.yaml", "a: 1\n"),
-            ("zz/x/values.yaml", "a: 1\n"),
-            (MANIFEST_PATH, "x\n"),
-        ]);
-        let new = tree(&[
-            ("prod/mimir/values.yaml", "a: 2\n"),
-            ("dev/mimir/values.yaml", "a: 1\n"),
-            ("dev/loki/values.yaml", "b: 1\n"),
-            (MANIFEST_PATH, "y\n"),
-        ]);
-        let report = report(&old, &new);
-        let names: Vec<&str> = report
-            .environments
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
-        assert_eq!(names, ["dev", "prod", "zz"]);
-        let text = format(&report, Format::Text, Colour::Never, true);
-        assert_eq!(
-            text,
-            "=== dev\ndev/loki: added\n\n=== prod\nprod/mimir: a 1 → 2\n\n=== zz\nzz/x: removed\n\n\
-             HEAD~1 (0123456789ab) → working tree: 1 file changed, 1 added, 1 removed in 3 environments (dev, prod, zz)\n"
-        );
-    }
-
-    #[test]
-    fn no_change_says_so_in_every_format() {
-        let same = tree(&[("prod/mimir/values.yaml", "a: 1\n")]);
-        let report = report(&same, &same);
-        assert!(format(&report, Format::Text, Colour::Never, false).starts_with("no change"));
-        assert!(format(&report, Format::Markdown, Colour::Never, false).contains("No change"));
-        let json: Value =
-            serde_json::from_str(&format(&report, Format::Json, Colour::Never, false))
-                .expect("JSON");
-        assert_eq!(json["environments"], json!([]));
-    }
-
-    #[test]
-    fn markdown_fences_survive_backticks() {
-        let old = tree(&[("prod/x/notes.md", "```\na\n```\n")]);
-        let new = tree(&[("prod/x/notes.md", "```\nb\n```\n")]);
-        let text = format(&report(&old, &new), Format::Markdown, Colour::Never, false);
-        assert!(text.contains("````diff\n"), "{text}");
-        assert_eq!(code("a`b"), "`` a`b ``");
-        assert_eq!(code("ab"), "`ab`");
-    }
-
-    #[test]
-    fn colour_marks_old_and_new_values() {
-        let old = tree(&[("prod/mimir/values.yaml", "a: 1\n")]);
-        let new = tree(&[("prod/mimir/values.yaml", "a: 2\n")]);
-        let text = format(&report(&old, &new), Format::Text, Colour::Always, true);
-        assert!(
-            text.contains("prod/mimir: a \x1b[31m1\x1b[0m → \x1b[32m2\x1b[0m\n"),
-            "{text:?}"
-        );
-    }
-}
+mod tests;

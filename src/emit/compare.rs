@@ -1,0 +1,75 @@
+//! Reading `out/` back: comparing its bytes with the tree (`check`, `diff`) and reading one
+//! rendered file (`explain`). Never writes.
+
+use std::fs;
+use std::path::Path;
+
+use super::lock::{self, Mode};
+use super::manifest::{MANIFEST_PATH, parse_manifest};
+use super::paths::{check_rel, leftovers, read_err, read_existing, stat};
+use super::{Drift, EmitError, FileDrift, RenderedTree};
+
+/// The text of one rendered file on disk (`path` under `out_dir`), or `None` when it is missing
+/// or unreadable: `explain` answers only about a file that is what the spec renders.
+pub fn read_rendered(out_dir: &Path, path: &str) -> Option<String> {
+    fs::read_to_string(out_dir.join(path)).ok()
+}
+
+/// How `out_dir` differs from `tree`; a missing `out_dir` means everything is missing. Never writes.
+pub fn compare_tree(out_dir: &Path, tree: &RenderedTree) -> Result<Drift, EmitError> {
+    compare_tree_in(out_dir, tree, &|_| true, &|| {})
+}
+
+/// Like `compare_tree`, for the paths `in_scope` accepts only (`check --env`). Waits for a render
+/// into the same out dir to finish (calling `waiting` first), so it never compares a half-written
+/// tree. Leftover temporaries of an interrupted render are extra files.
+pub fn compare_tree_in(
+    out_dir: &Path,
+    tree: &RenderedTree,
+    in_scope: &dyn Fn(&str) -> bool,
+    waiting: &dyn Fn(),
+) -> Result<Drift, EmitError> {
+    tree.keys().try_for_each(|p| check_rel(p))?;
+    let _lock = match fs::metadata(out_dir) {
+        Ok(meta) if meta.is_dir() => Some(lock::lock(out_dir, Mode::Shared, waiting)?),
+        _ => None,
+    };
+    let mut drift = Drift::default();
+    for (path, rendered) in tree.iter().filter(|(p, _)| in_scope(p)) {
+        match read_existing(out_dir, path)? {
+            None => drift.missing.push(file_drift(path, vec![], rendered)),
+            Some(bytes) if bytes == rendered.as_bytes() => {}
+            Some(bytes) => drift.changed.push(file_drift(path, bytes, rendered)),
+        }
+    }
+    let manifest = read_existing(out_dir, MANIFEST_PATH)?;
+    let owned = parse_manifest(out_dir, manifest.as_deref())?;
+    for path in owned.iter().filter(|p| in_scope(p)) {
+        if let (false, Some(bytes)) = (tree.contains_key(path), read_existing(out_dir, path)?) {
+            drift.extra.push(file_drift(path, bytes, ""));
+        }
+    }
+    let scoped = (tree.keys().chain(&owned)).filter(|p| in_scope(p));
+    for leftover in leftovers(out_dir, scoped.map(String::as_str))? {
+        let path = out_dir.join(&leftover);
+        let bytes = match stat(&path)? {
+            Some(meta) if meta.is_file() => fs::read(&path).map_err(read_err(&path))?,
+            _ => Vec::new(),
+        };
+        drift.extra.push(file_drift(&leftover, bytes, ""));
+    }
+    drift.extra.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(drift)
+}
+
+/// Non-UTF-8 bytes on disk are shown lossily; they still count as changed, since the bytes differ.
+pub(super) fn file_drift(path: &str, on_disk: Vec<u8>, rendered: &str) -> FileDrift {
+    let on_disk = String::from_utf8(on_disk)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let (path, rendered) = (path.to_owned(), rendered.to_owned());
+    FileDrift {
+        path,
+        on_disk,
+        rendered,
+    }
+}
