@@ -25,6 +25,7 @@ pub mod explain;
 pub mod history;
 pub mod init;
 pub mod isolation;
+pub mod limits;
 pub mod load;
 pub mod manual;
 pub mod model;
@@ -34,6 +35,7 @@ pub mod report;
 pub mod schema;
 pub mod secrets;
 pub mod summary;
+pub mod units;
 pub mod validate;
 pub mod verify;
 

@@ -789,14 +789,14 @@ fn semantic_problems(
                 help,
             );
         }
-        let default_burst = u128::from(tenant.ingestion_rate)
-            * u128::from(crate::plan::backends::MIMIR_BURST_SECONDS);
+        let default_burst =
+            u128::from(tenant.ingestion_rate) * u128::from(crate::limits::MIMIR_BURST_SECONDS);
         if tenant.ingestion_burst.is_none() && default_burst > u128::from(MAX_EXACT) {
             report(
                 &format!("{pointer}/ingestion-rate"),
                 format!(
                     "tenant `{id}` has no ingestion burst, and the default ({default_burst}, {}× the rate) is more than Mimir reads exactly ({MAX_EXACT})",
-                    crate::plan::backends::MIMIR_BURST_SECONDS
+                    crate::limits::MIMIR_BURST_SECONDS
                 ),
                 "default burst too large",
                 format!("lower the rate, or set `ingestion-burst=` (at most {MAX_EXACT})"),
