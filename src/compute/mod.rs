@@ -75,7 +75,7 @@ pub fn parse_memory(text: &str) -> Option<u64> {
 
 /// Millicores as Kubernetes writes them: `500m`, `2`.
 pub fn format_cpu(millis: u64) -> String {
-    if millis % 1_000 == 0 {
+    if millis.is_multiple_of(1_000) {
         format!("{}", millis / 1_000)
     } else {
         format!("{millis}m")
@@ -85,7 +85,7 @@ pub fn format_cpu(millis: u64) -> String {
 /// Bytes as a Kubernetes quantity in the largest binary unit that divides them: `4Gi`, `853Mi`.
 pub fn format_memory(bytes: u64) -> String {
     for (size, unit) in [(GIB, "Gi"), (MIB, "Mi"), (KIB, "Ki")] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }
