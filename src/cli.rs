@@ -374,7 +374,12 @@ fn execute(cli: &Cli, spec_dir: &Path, colour: Colour) -> Result<i32, Error> {
             }
             let diff = emit::format_drift(&drift, &out_label(&out_dir), colour);
             if github {
-                print_out(&annotate::drift(&drift, &out_label(&out_dir), spec_dir));
+                print_out(&annotate::drift(
+                    &drift,
+                    &out_label(&out_dir),
+                    spec_dir,
+                    &compilation.tenant_lines,
+                ));
                 print_out(&format!("::group::lgtmc: the diff\n{diff}::endgroup::\n"));
             } else {
                 print_out(&diff);
