@@ -79,16 +79,50 @@ struct Bar {
     value: String,
 }
 
+/// The horizontal scale: bytes to an x coordinate, `BAR_WIDTH` pixels for `max` bytes.
+#[derive(Clone, Copy)]
+struct Scale {
+    max: u64,
+}
+
+impl Scale {
+    fn x_of(self, bytes: u64) -> u64 {
+        BAR_LEFT + clamp(u128::from(bytes) * u128::from(BAR_WIDTH) / u128::from(self.max))
+    }
+}
+
 /// Lays out the chart of one plan: a row for all tenants, then one per tenant, each a bar stacked
 /// by backend; the scale fits the budget or the total, whichever is larger.
 pub fn chart(platform: &str, plan: &CapacityPlan) -> Chart {
     let budget_bytes = plan.budget.as_ref().map(|b| b.budget_bytes);
-    let scale = budget_bytes.unwrap_or(0).max(plan.size.raw_bytes).max(1);
-    let x_of = |bytes: u64| {
-        BAR_LEFT + clamp(u128::from(bytes) * u128::from(BAR_WIDTH) / u128::from(scale))
+    let scale = Scale {
+        max: budget_bytes.unwrap_or(0).max(plan.size.raw_bytes).max(1),
     };
-    let legend = plan
-        .backends
+    let rows: Vec<ChartRow> = bars(plan)
+        .into_iter()
+        .enumerate()
+        .map(|(index, bar)| row(index, bar, scale))
+        .collect();
+    let bottom = ROWS_TOP + ROW_PITCH * rows.len() as u64;
+    Chart {
+        width: CHART_WIDTH,
+        height: bottom + 28,
+        label_x: LABEL_RIGHT,
+        bar_height: BAR_HEIGHT,
+        title: format!(
+            "Raw Ceph storage of {platform} ({}): {}",
+            plan.environment,
+            plan.summary()
+        ),
+        legend: legend(plan),
+        rows,
+        budget: budget_line(plan, scale, bottom),
+    }
+}
+
+/// A colour and a label per backend, left to right.
+fn legend(plan: &CapacityPlan) -> Vec<LegendItem> {
+    plan.backends
         .iter()
         .zip(COLOURS)
         .enumerate()
@@ -101,7 +135,11 @@ pub fn chart(platform: &str, plan: &CapacityPlan) -> Chart {
                 label: format!("{} ({})", backend.backend, backend.signal),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The bar of all tenants, then one bar per tenant.
+fn bars(plan: &CapacityPlan) -> Vec<Bar> {
     let all = Bar {
         label: "all tenants".to_owned(),
         parts: plan
@@ -114,69 +152,65 @@ pub fn chart(platform: &str, plan: &CapacityPlan) -> Chart {
     };
     // Every backend has one row per tenant, in the order of `plan.tenants`: a tenant's bytes are
     // found by position, so the chart stays linear in the number of tenants.
-    let bars =
-        std::iter::once(all).chain(plan.tenants.iter().enumerate().map(|(index, tenant)| {
-            Bar {
-                label: tenant.tenant.clone(),
-                parts: plan
-                    .backends
-                    .iter()
-                    .map(|backend| {
-                        let bytes = backend
-                            .rows
-                            .get(index)
-                            .filter(|row| row.tenant == tenant.tenant)
-                            .map_or(0, |row| row.size.raw_bytes);
-                        (backend.backend, bytes)
-                    })
-                    .collect(),
-                total: tenant.size.raw_bytes,
-                value: tenant.size.raw.clone(),
-            }
-        }));
-    let rows: Vec<ChartRow> = bars
-        .enumerate()
-        .map(
-            |(
-                index,
-                Bar {
-                    label,
-                    parts,
-                    total,
-                    value,
-                },
-            )| {
-                let y = ROWS_TOP + ROW_PITCH * index as u64;
-                let mut cumulative = 0u64;
-                let mut segments = Vec::new();
-                for ((backend, bytes), colour) in parts.into_iter().zip(COLOURS) {
-                    let x = x_of(cumulative);
-                    cumulative = cumulative.saturating_add(bytes);
-                    let width = x_of(cumulative) - x;
-                    if width > 0 {
-                        segments.push(ChartSegment {
-                            x,
-                            width,
-                            colour,
-                            title: format!("{label}, {backend}: {}", format_bytes(bytes)),
-                        });
-                    }
-                }
-                ChartRow {
-                    label,
-                    y,
-                    text_y: y + 12,
-                    segments,
-                    value,
-                    value_x: x_of(total) + 6,
-                }
-            },
-        )
-        .collect();
-    let bottom = ROWS_TOP + ROW_PITCH * rows.len() as u64;
-    let budget = plan.budget.as_ref().map(|budget| BudgetLine {
-        x: x_of(budget.budget_bytes),
-        anchor: if x_of(budget.budget_bytes) > CHART_WIDTH / 2 {
+    let tenants = plan.tenants.iter().enumerate().map(|(index, tenant)| Bar {
+        label: tenant.tenant.clone(),
+        parts: plan
+            .backends
+            .iter()
+            .map(|backend| {
+                let bytes = backend
+                    .rows
+                    .get(index)
+                    .filter(|row| row.tenant == tenant.tenant)
+                    .map_or(0, |row| row.size.raw_bytes);
+                (backend.backend, bytes)
+            })
+            .collect(),
+        total: tenant.size.raw_bytes,
+        value: tenant.size.raw.clone(),
+    });
+    std::iter::once(all).chain(tenants).collect()
+}
+
+/// The `index`th row: its bar's segments, each starting where the previous one ends.
+fn row(index: usize, bar: Bar, scale: Scale) -> ChartRow {
+    let Bar {
+        label,
+        parts,
+        total,
+        value,
+    } = bar;
+    let y = ROWS_TOP + ROW_PITCH * index as u64;
+    let mut cumulative = 0u64;
+    let mut segments = Vec::new();
+    for ((backend, bytes), colour) in parts.into_iter().zip(COLOURS) {
+        let x = scale.x_of(cumulative);
+        cumulative = cumulative.saturating_add(bytes);
+        let width = scale.x_of(cumulative) - x;
+        if width > 0 {
+            segments.push(ChartSegment {
+                x,
+                width,
+                colour,
+                title: format!("{label}, {backend}: {}", format_bytes(bytes)),
+            });
+        }
+    }
+    ChartRow {
+        label,
+        y,
+        text_y: y + 12,
+        segments,
+        value,
+        value_x: scale.x_of(total) + 6,
+    }
+}
+
+/// The budget's vertical line across the rows, when there is a budget.
+fn budget_line(plan: &CapacityPlan, scale: Scale, bottom: u64) -> Option<BudgetLine> {
+    plan.budget.as_ref().map(|budget| BudgetLine {
+        x: scale.x_of(budget.budget_bytes),
+        anchor: if scale.x_of(budget.budget_bytes) > CHART_WIDTH / 2 {
             "end"
         } else {
             "start"
@@ -193,19 +227,5 @@ pub fn chart(platform: &str, plan: &CapacityPlan) -> Chart {
         } else {
             "#333333"
         },
-    });
-    Chart {
-        width: CHART_WIDTH,
-        height: bottom + 28,
-        label_x: LABEL_RIGHT,
-        bar_height: BAR_HEIGHT,
-        title: format!(
-            "Raw Ceph storage of {platform} ({}): {}",
-            plan.environment,
-            plan.summary()
-        ),
-        legend,
-        rows,
-        budget,
-    }
+    })
 }

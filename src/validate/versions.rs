@@ -4,14 +4,13 @@
 use std::collections::BTreeMap;
 
 use crate::charts;
-use crate::diagnostic::{Problem, did_you_mean};
-use crate::document::Origin;
+use crate::diagnostic::{Problem, SourceFile, did_you_mean};
+use crate::document::{Document, Origin};
 use crate::load::{LoadedSpec, VERSIONS_DIR};
 use crate::model::Platform;
 
 use super::EnvironmentSpec;
 use super::environments::declared_names;
-use crate::document::Document;
 
 /// Reads `versions/<env>.yaml`: a map from chart name to version, with exactly the charts the
 /// environment uses.
@@ -40,79 +39,13 @@ pub(super) fn chart_versions(
         return BTreeMap::new();
     };
     let file = &loaded.files[versions_file.file];
-    let text: &str = &file.text;
-    let mapping: serde_norway::Mapping =
-        match serde_norway::from_str::<Option<serde_norway::Mapping>>(text) {
-            Ok(mapping) => mapping.unwrap_or_default(),
-            Err(error) => {
-                let offset = error.location().map_or(0, |l| l.index());
-                problems.push(
-                    Problem::new(
-                        file,
-                        (offset..offset).into(),
-                        format!(
-                            "`{}` is not a YAML map of chart versions: {error}",
-                            file.name
-                        ),
-                        "here",
-                    )
-                    .with_help(format!("one line per chart: {example}")),
-                );
-                return BTreeMap::new();
-            }
-        };
+    let Some(mapping) = mapping(file, &example, problems) else {
+        return BTreeMap::new();
+    };
     let mut versions = BTreeMap::new();
     for (key, value) in &mapping {
-        let Some(chart) = key.as_str() else {
-            problems.push(Problem::new(
-                file,
-                (0..0).into(),
-                format!("`{}` has a key that is not a chart name", file.name),
-                "here",
-            ));
-            continue;
-        };
-        let offset = key_offset(text, chart);
-        let span: miette::SourceSpan = (offset..offset + chart.len()).into();
-        if !used.iter().any(|c| c.name == chart) {
-            let known = charts::ALL.iter().any(|c| c.name == chart);
-            let help = if known {
-                format!("environment `{environment}` does not deploy `{chart}`; remove the line")
-            } else {
-                did_you_mean(chart, used.iter().map(|c| c.name)).unwrap_or_else(|| {
-                    format!(
-                        "the charts of `{environment}` are: {}",
-                        used.iter()
-                            .map(|c| format!("`{}`", c.name))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })
-            };
-            problems.push(
-                Problem::new(
-                    file,
-                    span,
-                    format!("`{chart}` is not a chart environment `{environment}` uses"),
-                    "unknown chart",
-                )
-                .with_help(help),
-            );
-            continue;
-        }
-        match value.as_str() {
-            Some(version) if charts::is_version(version) => {
-                versions.insert(chart.to_owned(), version.to_owned());
-            }
-            _ => problems.push(
-                Problem::new(
-                    file,
-                    span,
-                    format!("the version of `{chart}` must be a chart version like `1.2.3`"),
-                    "not a version",
-                )
-                .with_help("write the chart's semantic version, without a leading `v`"),
-            ),
+        if let Some((chart, version)) = entry(file, environment, &used, key, value, problems) {
+            versions.insert(chart.to_owned(), version.to_owned());
         }
     }
     for chart in &used {
@@ -129,6 +62,96 @@ pub(super) fn chart_versions(
         }
     }
     versions
+}
+
+/// The versions file as a YAML map (an empty file is an empty map), or a problem.
+fn mapping(
+    file: &SourceFile,
+    example: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<serde_norway::Mapping> {
+    match serde_norway::from_str::<Option<serde_norway::Mapping>>(&file.text) {
+        Ok(mapping) => Some(mapping.unwrap_or_default()),
+        Err(error) => {
+            let offset = error.location().map_or(0, |l| l.index());
+            problems.push(
+                Problem::new(
+                    file,
+                    (offset..offset).into(),
+                    format!(
+                        "`{}` is not a YAML map of chart versions: {error}",
+                        file.name
+                    ),
+                    "here",
+                )
+                .with_help(format!("one line per chart: {example}")),
+            );
+            None
+        }
+    }
+}
+
+/// One line of the versions file: a chart the environment uses and its version, or a problem.
+fn entry<'m>(
+    file: &SourceFile,
+    environment: &str,
+    used: &[charts::Chart],
+    key: &'m serde_norway::Value,
+    value: &'m serde_norway::Value,
+    problems: &mut Vec<Problem>,
+) -> Option<(&'m str, &'m str)> {
+    let Some(chart) = key.as_str() else {
+        problems.push(Problem::new(
+            file,
+            (0..0).into(),
+            format!("`{}` has a key that is not a chart name", file.name),
+            "here",
+        ));
+        return None;
+    };
+    let offset = key_offset(&file.text, chart);
+    let span: miette::SourceSpan = (offset..offset + chart.len()).into();
+    if !used.iter().any(|c| c.name == chart) {
+        let known = charts::ALL.iter().any(|c| c.name == chart);
+        let help = if known {
+            format!("environment `{environment}` does not deploy `{chart}`; remove the line")
+        } else {
+            did_you_mean(chart, used.iter().map(|c| c.name)).unwrap_or_else(|| {
+                format!(
+                    "the charts of `{environment}` are: {}",
+                    used.iter()
+                        .map(|c| format!("`{}`", c.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        };
+        problems.push(
+            Problem::new(
+                file,
+                span,
+                format!("`{chart}` is not a chart environment `{environment}` uses"),
+                "unknown chart",
+            )
+            .with_help(help),
+        );
+        return None;
+    }
+    match value.as_str() {
+        Some(version) if charts::is_version(version) => Some((chart, version)),
+        _ => {
+            problems.push(
+                Problem::new(
+                    file,
+                    span,
+                    format!("the version of `{chart}` must be a chart version like `1.2.3`"),
+                    "not a version",
+                )
+                .with_help("write the chart's semantic version, without a leading `v`"),
+            );
+            None
+        }
+    }
 }
 
 /// The byte offset of `key` at the start of a line in a flat YAML map (0 when not found).
