@@ -166,3 +166,70 @@ fn stored_rate_is_limit_times_utilisation_times_bytes_per_unit() {
         u64::MAX
     );
 }
+
+/// Each tenant's total and chart bar are found by position (linear in tenants): they must equal
+/// the sums found by tenant id, for many tenants.
+#[test]
+fn tenant_totals_are_the_sums_of_their_rows() {
+    let mut tenants = serde_json::Map::new();
+    for index in 0..50 {
+        tenants.insert(
+            format!("t{index:02}"),
+            serde_json::json!({ "ingestion-rate": 1000 + index, "retention": format!("{}d", 1 + index % 7) }),
+        );
+    }
+    let spec = serde_json::json!({
+        "name": "p",
+        "environments": ["dev"],
+        "gitops": { "repo": "r" },
+        "storage": { "ceph": { "object-store": "s" } },
+        "tenancy": { "label": "l", "default": "t00" },
+        "tenant": tenants,
+        "capacity": { "raw": "1Ti" }
+    });
+    let platform: Platform = match serde_json::from_value(spec) {
+        Ok(platform) => platform,
+        Err(error) => panic!("the test platform does not fit the model: {error}"),
+    };
+    let plan = plan("dev", &platform);
+    let chart = chart("p", &plan);
+    assert_eq!(plan.tenants.len(), 50);
+    for (index, total) in plan.tenants.iter().enumerate() {
+        let rows: Vec<&Usage> = plan
+            .backends
+            .iter()
+            .flat_map(|b| &b.rows)
+            .filter(|row| row.tenant == total.tenant)
+            .collect();
+        assert_eq!(rows.len(), plan.backends.len());
+        let raw: u64 = rows.iter().map(|row| row.size.raw_bytes).sum();
+        let stored: u64 = rows.iter().map(|row| row.size.stored_bytes).sum();
+        assert_eq!(
+            (total.size.raw_bytes, total.size.stored_bytes),
+            (raw, stored)
+        );
+        let bar = &chart.rows[index + 1];
+        assert_eq!(bar.label, total.tenant);
+        for segment in &bar.segments {
+            let backend = segment
+                .title
+                .rsplit_once(", ")
+                .map(|(_, b)| b)
+                .unwrap_or_default();
+            let bytes = rows
+                .iter()
+                .zip(&plan.backends)
+                .find(|(_, b)| backend.starts_with(b.backend))
+                .map(|(row, _)| format_bytes(row.size.raw_bytes));
+            assert_eq!(
+                Some(
+                    backend
+                        .split_once(": ")
+                        .map(|(_, v)| v.to_owned())
+                        .unwrap_or_default()
+                ),
+                bytes
+            );
+        }
+    }
+}

@@ -11,12 +11,13 @@
 //! ```
 //!
 //! Each container's size is the spec's (`resources` of its section, or `compute { container … }`),
-//! else lgtmc's default from `sizes.rs`. Pods are then placed on the nodes, largest memory first,
-//! each on the least loaded node it may use (one per node under required anti-affinity or a hard
-//! topology spread, every node for a DaemonSet), which gives the per-node load.
+//! else lgtmc's default from `catalogue.rs`. Pods are then placed on the nodes, largest memory
+//! first, each on the least loaded node it may use (one per node under required anti-affinity or a
+//! hard topology spread, every node for a DaemonSet), which gives the per-node load.
 //!
-//! Pure functions of the typed spec: `validate` checks the fit, `plan` hands the sizes to the
-//! templates (every `resources:` block) and the plan to `CAPACITY.md`, and `lgtmc plan` prints it.
+//! Pure functions of the typed spec (memory quantities read and written by `units`): `validate`
+//! checks the fit, `plan` hands the sizes to the templates (every `resources:` block) and the plan
+//! to `CAPACITY.md`, and `lgtmc plan` prints it (after the capacity plan, `capacity::text`).
 
 mod catalogue;
 mod check;
