@@ -4,31 +4,28 @@
 //! - Every drifted file under `out/` gets an `error` at its first differing line, naming the
 //!   semantic changes (committed → rendered).
 //! - A tenant whose rendered settings drifted also gets a `notice` at the line of the spec that
-//!   declares it (the overlay's line when the environment overrides that tenant), found through
-//!   `document::Origins`. Other drift has no single spec line lgtmc can name, so it is annotated at
+//!   declares it (the overlay's line when the environment overrides that tenant), from the
+//!   `document::Origins` that `validate` kept (`ValidSpec::tenant_lines`). Other drift has no single spec line lgtmc can name, so it is annotated at
 //!   the file only.
 //! - A spec problem becomes an `error` at its file, line and column.
 //!
 //! Paths are the ones the user gave (`-C`, `--out`) joined with file names, so they are relative to
 //! the repository root when lgtmc runs there, as GitHub expects.
 //!
-//! **Invariant:** reads the spec only to find tenant lines, and a failure to do so only drops those
-//! notices: annotating never fails.
+//! **Invariant:** reads no file: the tenant lines come with the compilation, and a tenant without
+//! one only loses its notice: annotating never fails.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use similar::{DiffTag, TextDiff};
 
-use crate::diagnostic::SourceFile;
-use crate::document::{self, pointer_child};
 use crate::emit::{Drift, FileDrift};
 use crate::error::Error;
 use crate::format::Format;
-use crate::load;
-use crate::schema;
 use crate::summary::{self, Change};
+use crate::validate::TenantLines;
 
 /// The environments and changes one tenant notice names.
 type Notice<'a> = (Vec<&'a str>, Vec<&'a str>);
@@ -36,8 +33,9 @@ type Notice<'a> = (Vec<&'a str>, Vec<&'a str>);
 /// At most this many changes are named in one annotation.
 const MAX_NAMED: usize = 10;
 
-/// The workflow commands for `drift` between `out_label` and the spec in `spec_dir`.
-pub fn drift(drift: &Drift, out_label: &str, spec_dir: &Path) -> String {
+/// The workflow commands for `drift` between `out_label` and the spec in `spec_dir`, whose
+/// tenants are declared at `lines` (`ValidSpec::tenant_lines`, from the origins `validate` kept).
+pub fn drift(drift: &Drift, out_label: &str, spec_dir: &Path, lines: &TenantLines) -> String {
     let mut out = String::new();
     let mut tenants: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for file in &drift.changed {
@@ -81,7 +79,6 @@ pub fn drift(drift: &Drift, out_label: &str, spec_dir: &Path) -> String {
         push(&mut out, "error", &path, None, None, title, &message);
     }
     if !tenants.is_empty() {
-        let lines = tenant_lines(spec_dir, tenants.keys().map(|(env, _)| env.as_str()));
         // One notice per spec line: a tenant declared once in platform.kdl explains every
         // environment's drift of it.
         let mut notices: BTreeMap<(&str, usize, &str), Notice> = BTreeMap::new();
@@ -180,47 +177,6 @@ fn first_changed_line(file: &FileDrift) -> Option<usize> {
         .map(|op| op.as_tag_tuple())
         .find(|(tag, _, _)| *tag != DiffTag::Equal)
         .map(|(_, old, _)| (old.start + 1).min(line_count))
-}
-
-/// (environment, tenant) → (spec file relative to the spec dir, line) of each tenant's node.
-fn tenant_lines<'a>(
-    spec_dir: &Path,
-    environments: impl Iterator<Item = &'a str>,
-) -> BTreeMap<(String, String), (String, usize)> {
-    let mut lines = BTreeMap::new();
-    let Ok(loaded) = load::load(spec_dir) else {
-        return lines;
-    };
-    let schema = schema::generate();
-    let mut problems = Vec::new();
-    let Some(platform) = loaded.files.first().and_then(|file| {
-        document::from_platform(&loaded.platform, file, 0, &schema, &mut problems)
-    }) else {
-        return lines;
-    };
-    let environments: BTreeSet<&str> = environments.collect();
-    for env in environments {
-        let overlay = loaded.overlays.iter().find(|o| o.stem == env);
-        let merged = overlay
-            .and_then(|o| {
-                let file = loaded.files.get(o.file)?;
-                let document =
-                    document::from_overlay(&o.document, file, o.file, env, &schema, &mut problems)?;
-                Some(document::merge(&platform, &document))
-            })
-            .unwrap_or_else(|| platform.clone());
-        let Some(tenants) = merged.value.get("tenant").and_then(|t| t.as_object()) else {
-            continue;
-        };
-        for tenant in tenants.keys() {
-            let origin = merged.origins.find(&pointer_child("/tenant", tenant));
-            if let Some(file) = loaded.files.get(origin.file) {
-                let (line, _) = SourceFile::line_column(file, origin.span.offset());
-                lines.insert((env.to_owned(), tenant.clone()), (file.name.clone(), line));
-            }
-        }
-    }
-    lines
 }
 
 fn join(label: &str, path: &str) -> String {

@@ -35,6 +35,8 @@ pub struct Compilation {
     /// What is worth saying but not fatal: environments over a capacity budget they do not
     /// enforce.
     pub warnings: Vec<Problem>,
+    /// The spec line of every tenant of every environment, for `check --format github`.
+    pub tenant_lines: validate::TenantLines,
 }
 
 /// Loads and validates the spec, without rendering.
@@ -194,11 +196,13 @@ pub fn compile_valid(
     let manifest = manifest_text(rendered.files.keys().map(String::as_str));
     rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
     let out = gitops_out(&spec);
+    let tenant_lines = spec.tenant_lines();
     Ok(Compilation {
         out,
         environments: spec.environments.into_iter().map(|e| e.name).collect(),
         files: rendered.files,
         custom_resources,
         warnings: spec.warnings,
+        tenant_lines,
     })
 }

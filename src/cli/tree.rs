@@ -61,7 +61,12 @@ pub(super) fn check(invocation: Invocation, is_check: bool) -> Result<i32, Error
     }
     let diff = format_drift(&drift, &config.out_label(), config.colour.stdout);
     if github {
-        print_out(&annotate::drift(&drift, &config.out_label(), &spec_dir));
+        print_out(&annotate::drift(
+            &drift,
+            &config.out_label(),
+            &spec_dir,
+            &compilation.tenant_lines,
+        ));
         print_out(&format!("::group::lgtmc: the diff\n{diff}::endgroup::\n"));
     } else {
         print_out(&diff);

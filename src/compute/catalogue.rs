@@ -221,16 +221,125 @@ pub(super) fn workloads(
 const DEPLOYMENT: &str = "Deployment";
 const STATEFULSET: &str = "StatefulSet";
 
+/// Every workload the charts render for the platform, with its replicas, placement and
+/// containers, in the order the plan lists them.
 fn shapes(platform: &Platform, nodes: u64) -> Vec<Shape> {
-    use Placement::{Any, EveryNode, OnePerNode, Spread};
-    let one = |component, name, kind, container, key| {
-        (component, name, kind, 1, Any, vec![(container, key, false)])
-    };
-    let metrics = u64::from(platform.metrics.replicas);
+    use Placement::{Any, EveryNode};
+    let mut shapes = mimir_shapes(u64::from(platform.metrics.replicas));
+    shapes.extend(loki_shapes(u64::from(platform.logs.replicas)));
+    if platform.traces.mode == TracesMode::Monolithic {
+        shapes.push(one("tempo", "tempo", STATEFULSET, "tempo", "tempo"));
+    } else {
+        shapes.extend(tempo_distributed(u64::from(platform.traces.replicas)));
+    }
+    let profiles = u64::from(platform.profiles.replicas);
+    shapes.push((
+        "pyroscope",
+        "pyroscope",
+        STATEFULSET,
+        profiles,
+        if profiles > 1 { Placement::Spread } else { Any },
+        vec![("pyroscope", "pyroscope", false)],
+    ));
+    shapes.push((
+        "grafana",
+        "grafana",
+        DEPLOYMENT,
+        1,
+        Any,
+        vec![
+            ("grafana", "grafana", false),
+            ("grafana-sc-alerts", "grafana-sidecar", false),
+            ("grafana-sc-dashboard", "grafana-sidecar", false),
+            ("grafana-sc-datasources", "grafana-sidecar", false),
+        ],
+    ));
+    shapes.push((
+        "alloy",
+        "alloy",
+        "DaemonSet",
+        nodes,
+        EveryNode,
+        vec![
+            ("alloy", "alloy", false),
+            ("config-reloader", "alloy-config-reloader", false),
+        ],
+    ));
+    if platform.diagnose.is_some() {
+        shapes.push((
+            "k8sgpt",
+            "k8sgpt-operator-controller-manager",
+            DEPLOYMENT,
+            1,
+            Any,
+            vec![
+                ("kube-rbac-proxy", "k8sgpt-rbac-proxy", false),
+                ("manager", "k8sgpt-operator", false),
+            ],
+        ));
+    }
+    if platform.errors.is_some() {
+        shapes.extend(sentry_shapes());
+    }
+    shapes
+}
+
+/// Sentry's relay (with its init container), its own workloads and Snuba's.
+fn sentry_shapes() -> Vec<Shape> {
+    use Placement::Any;
+    let mut shapes = Vec::new();
+    shapes.push((
+        "sentry",
+        "sentry-relay",
+        DEPLOYMENT,
+        1,
+        Any,
+        vec![
+            ("sentry-relay-init", "relay-init", true),
+            ("sentry-relay", "relay", false),
+        ],
+    ));
+    for (_, name, key) in SENTRY_WORKLOADS {
+        shapes.push(("sentry", name, DEPLOYMENT, 1, Any, vec![(name, key, false)]));
+    }
+    for (_, name, key) in SNUBA_WORKLOADS {
+        shapes.push((
+            "sentry",
+            name,
+            DEPLOYMENT,
+            1,
+            Any,
+            vec![("sentry-snuba", key, false)],
+        ));
+    }
+    shapes
+}
+
+/// A workload of one replica and one container, placed anywhere.
+fn one(
+    component: &'static str,
+    name: &'static str,
+    kind: &'static str,
+    container: &'static str,
+    key: &'static str,
+) -> Shape {
+    (
+        component,
+        name,
+        kind,
+        1,
+        Placement::Any,
+        vec![(container, key, false)],
+    )
+}
+
+/// Mimir's workloads in distributed mode, with `metrics` ingesters and store-gateways.
+fn mimir_shapes(metrics: u64) -> Vec<Shape> {
+    use Placement::{Any, Spread};
     // The chart spreads ingesters and store-gateways with `DoNotSchedule`; lgtmc adds the
     // constraint only with more than one replica, and one replica lands anywhere.
     let spread = if metrics > 1 { Spread } else { Any };
-    let mut shapes: Vec<Shape> = vec![
+    vec![
         one(
             "mimir",
             "mimir-alertmanager",
@@ -301,12 +410,19 @@ fn shapes(platform: &Platform, nodes: u64) -> Vec<Shape> {
             spread,
             vec![("store-gateway", "mimir-store-gateway", false)],
         ),
+    ]
+}
+
+/// Loki's single binary with `replicas` replicas, its gateway and its two caches.
+fn loki_shapes(replicas: u64) -> Vec<Shape> {
+    use Placement::{Any, OnePerNode};
+    vec![
         // Loki's chart requires anti-affinity on the host for the single binary and the gateway.
         (
             "loki",
             "loki",
             STATEFULSET,
-            u64::from(platform.logs.replicas),
+            replicas,
             OnePerNode,
             vec![
                 ("loki", "loki", false),
@@ -346,85 +462,7 @@ fn shapes(platform: &Platform, nodes: u64) -> Vec<Shape> {
                 ("exporter", "loki-memcached-exporter", false),
             ],
         ),
-    ];
-    if platform.traces.mode == TracesMode::Monolithic {
-        shapes.push(one("tempo", "tempo", STATEFULSET, "tempo", "tempo"));
-    } else {
-        shapes.extend(tempo_distributed(u64::from(platform.traces.replicas)));
-    }
-    let profiles = u64::from(platform.profiles.replicas);
-    shapes.push((
-        "pyroscope",
-        "pyroscope",
-        STATEFULSET,
-        profiles,
-        if profiles > 1 { Spread } else { Any },
-        vec![("pyroscope", "pyroscope", false)],
-    ));
-    shapes.push((
-        "grafana",
-        "grafana",
-        DEPLOYMENT,
-        1,
-        Any,
-        vec![
-            ("grafana", "grafana", false),
-            ("grafana-sc-alerts", "grafana-sidecar", false),
-            ("grafana-sc-dashboard", "grafana-sidecar", false),
-            ("grafana-sc-datasources", "grafana-sidecar", false),
-        ],
-    ));
-    shapes.push((
-        "alloy",
-        "alloy",
-        "DaemonSet",
-        nodes,
-        EveryNode,
-        vec![
-            ("alloy", "alloy", false),
-            ("config-reloader", "alloy-config-reloader", false),
-        ],
-    ));
-    if platform.diagnose.is_some() {
-        shapes.push((
-            "k8sgpt",
-            "k8sgpt-operator-controller-manager",
-            DEPLOYMENT,
-            1,
-            Any,
-            vec![
-                ("kube-rbac-proxy", "k8sgpt-rbac-proxy", false),
-                ("manager", "k8sgpt-operator", false),
-            ],
-        ));
-    }
-    if platform.errors.is_some() {
-        shapes.push((
-            "sentry",
-            "sentry-relay",
-            DEPLOYMENT,
-            1,
-            Any,
-            vec![
-                ("sentry-relay-init", "relay-init", true),
-                ("sentry-relay", "relay", false),
-            ],
-        ));
-        for (_, name, key) in SENTRY_WORKLOADS {
-            shapes.push(("sentry", name, DEPLOYMENT, 1, Any, vec![(name, key, false)]));
-        }
-        for (_, name, key) in SNUBA_WORKLOADS {
-            shapes.push((
-                "sentry",
-                name,
-                DEPLOYMENT,
-                1,
-                Any,
-                vec![("sentry-snuba", key, false)],
-            ));
-        }
-    }
-    shapes
+    ]
 }
 
 /// Tempo 3 in microservices mode: one block-builder and one live-store per Kafka partition

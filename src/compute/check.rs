@@ -54,15 +54,15 @@ pub fn problems(platform: &Platform, report: &mut impl FnMut(&str, String, &str,
                 ("/compute/reserve/cpu", "CPU", cpu),
                 ("/compute/reserve/memory", "memory", memory),
             ] {
-                if let (Some(size), Some(reserve)) = pair {
-                    if reserve >= size {
-                        report(
+                if let (Some(size), Some(reserve)) = pair
+                    && reserve >= size
+                {
+                    report(
                             pointer,
                             format!("the reserve takes all of a node's {what}"),
                             "nothing left",
                             "the reserve is what each node keeps outside the platform; make it less than the node".to_owned(),
                         );
-                    }
                 }
             }
         }

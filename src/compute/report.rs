@@ -19,7 +19,7 @@ pub fn text(plan: &ComputePlan) -> String {
             component.component.to_owned(),
             component.pods.to_string(),
             cpu(component.total.cpu_millis),
-            crate::capacity::format_bytes(component.total.memory_bytes),
+            crate::units::format_bytes(component.total.memory_bytes),
         ]);
     }
     rows.push([
@@ -30,7 +30,7 @@ pub fn text(plan: &ComputePlan) -> String {
             .sum::<u64>()
             .to_string(),
         cpu(plan.requests.cpu_millis),
-        crate::capacity::format_bytes(plan.requests.memory_bytes),
+        crate::units::format_bytes(plan.requests.memory_bytes),
     ]);
     table(&mut out, &rows);
     if let Some(nodes) = &plan.nodes {
@@ -55,7 +55,7 @@ pub fn text(plan: &ComputePlan) -> String {
                 format!("{} ({})", cpu(node.requests.cpu_millis), node.cpu_share),
                 format!(
                     "{} ({})",
-                    crate::capacity::format_bytes(node.requests.memory_bytes),
+                    crate::units::format_bytes(node.requests.memory_bytes),
                     node.memory_share
                 ),
             ]);

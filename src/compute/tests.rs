@@ -114,7 +114,7 @@ fn requests_add_up_per_pod_workload_and_environment() {
         plan.headroom_cpu_millis,
         Some(18_000 - i128::from(plan.requests.cpu_millis))
     );
-    assert_eq!(plan.status, "fits");
+    assert_eq!(plan.status, FitStatus::Fits);
     let placed: u64 = plan.per_node.iter().map(|n| n.pods).sum();
     assert_eq!(
         placed,
@@ -142,7 +142,7 @@ fn an_init_container_counts_when_it_is_larger_than_the_pod() {
             memory_bytes: 256 * MIB
         }
     );
-    assert_eq!(plan.status, "undeclared");
+    assert_eq!(plan.status, FitStatus::Undeclared);
     assert!(plan.per_node.is_empty());
 }
 
@@ -154,7 +154,7 @@ fn anti_affinity_needs_a_node_per_replica_and_every_node_must_fit() {
             "nodes": { "count": 1, "cpu": "64", "memory": "256Gi" }
         })),
     );
-    assert_eq!(plan.status, "over");
+    assert_eq!(plan.status, FitStatus::Over);
     assert_eq!(
         plan.unplaceable,
         ["`loki` has 2 replicas and required anti-affinity, but there are 1 nodes"]
@@ -163,7 +163,7 @@ fn anti_affinity_needs_a_node_per_replica_and_every_node_must_fit() {
     let plan = plan_of(&serde_json::json!({
         "nodes": { "count": 30, "cpu": "4", "memory": "4Gi" }
     }));
-    assert_eq!(plan.status, "over");
+    assert_eq!(plan.status, FitStatus::Over);
     assert!(plan.unplaceable[0].starts_with("one `mimir-ingester` pod requests 1 CPU, 4.00 GiB"));
     assert!(plan.headroom_memory_bytes.is_some_and(|h| h > 0));
 }

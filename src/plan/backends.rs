@@ -6,8 +6,6 @@ use serde::Serialize;
 use super::{BucketPlan, ResourcesPlan, resources};
 use crate::model::{Platform, TracesMode};
 
-/// Default Mimir burst: ten seconds' worth of the rate, Mimir's own ratio for its defaults.
-pub(crate) const MIMIR_BURST_SECONDS: u64 = 10;
 /// Tempo's default `max_bytes_per_trace`.
 const TEMPO_MAX_BYTES_PER_TRACE: u64 = 5_000_000;
 /// The Loki chart's simple-scalable targets, which the monolithic mode must switch off.

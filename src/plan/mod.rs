@@ -13,7 +13,10 @@ pub mod grafana;
 
 use serde::Serialize;
 
+use crate::limits::{self, MIB};
 use crate::validate::EnvironmentSpec;
+
+pub use crate::limits::{ByteLimits, MetricsLimits, TenantPlan};
 
 pub use apps::{K8sgptPlan, SentryPlan};
 pub use backends::{BUCKET_NAMES, LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
@@ -85,38 +88,6 @@ pub struct TenancyPlan {
     pub platform: String,
 }
 
-/// One tenant, with its limits in every backend's own units.
-#[derive(Debug, Serialize)]
-pub struct TenantPlan {
-    pub id: String,
-    pub metrics: MetricsLimits,
-    pub logs: ByteLimits,
-    pub traces: ByteLimits,
-    pub profiles: ByteLimits,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MetricsLimits {
-    /// Samples per second.
-    pub ingestion_rate: u64,
-    pub ingestion_burst: u64,
-    pub max_series: Option<u64>,
-    /// Prometheus-style (`90d`), as Mimir reads it: `Duration::prometheus`.
-    pub retention: String,
-}
-
-/// Limits of a byte-counted signal (logs, traces, profiles).
-#[derive(Debug, Serialize)]
-pub struct ByteLimits {
-    pub ingestion_rate_mb: u32,
-    pub ingestion_burst_mb: u32,
-    pub ingestion_rate_bytes: u64,
-    pub ingestion_burst_bytes: u64,
-    /// In whole hours (`2160h`): every backend's duration parser reads hours.
-    pub retention_hours: String,
-    pub retention_seconds: u64,
-}
-
 #[derive(Debug, Serialize)]
 pub struct StoragePlan {
     pub ceph_namespace: String,
@@ -159,47 +130,10 @@ pub struct ResourcesPlan {
     pub limits: std::collections::BTreeMap<String, String>,
 }
 
-/// Bytes in one MiB: the `-mb` limits of the spec are MiB, as Loki and Pyroscope count them.
-const MIB: u64 = 1_048_576;
-
 /// The plan of one environment.
 pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
     let platform = &environment.platform;
-    let tenants: Vec<TenantPlan> = platform
-        .tenants
-        .iter()
-        .map(|(id, tenant)| TenantPlan {
-            id: id.clone(),
-            metrics: MetricsLimits {
-                ingestion_rate: tenant.ingestion_rate,
-                ingestion_burst: tenant.ingestion_burst.unwrap_or(
-                    tenant
-                        .ingestion_rate
-                        .saturating_mul(backends::MIMIR_BURST_SECONDS),
-                ),
-                max_series: tenant.max_series,
-                retention: tenant.retention.prometheus(),
-            },
-            logs: byte_limits(
-                &tenant.logs,
-                &tenant.retention,
-                platform.logs.ingestion_rate_mb,
-                platform.logs.ingestion_burst_mb,
-            ),
-            traces: byte_limits(
-                &tenant.traces,
-                &tenant.retention,
-                platform.traces.ingestion_rate_mb,
-                platform.traces.ingestion_burst_mb,
-            ),
-            profiles: byte_limits(
-                &tenant.profiles,
-                &tenant.retention,
-                platform.profiles.ingestion_rate_mb,
-                platform.profiles.ingestion_burst_mb,
-            ),
-        })
-        .collect();
+    let tenants = limits::tenants(platform);
 
     let mimir = backends::mimir(platform);
     let loki = backends::loki(platform);
@@ -475,25 +409,6 @@ fn grafana_artifacts(env: &str, grafana: &GrafanaPlan) -> Vec<Artifact> {
         });
     }
     artifacts
-}
-
-pub(crate) fn byte_limits(
-    limits: &crate::model::SignalLimits,
-    tenant_retention: &crate::model::Duration,
-    default_rate_mb: u32,
-    default_burst_mb: u32,
-) -> ByteLimits {
-    let rate = limits.ingestion_rate_mb.unwrap_or(default_rate_mb);
-    let burst = limits.ingestion_burst_mb.unwrap_or(default_burst_mb);
-    let retention = limits.retention.as_ref().unwrap_or(tenant_retention);
-    ByteLimits {
-        ingestion_rate_mb: rate,
-        ingestion_burst_mb: burst,
-        ingestion_rate_bytes: u64::from(rate) * MIB,
-        ingestion_burst_bytes: u64::from(burst) * MIB,
-        retention_hours: retention.hours(),
-        retention_seconds: retention.seconds(),
-    }
 }
 
 /// Requests from the spec; the memory request is also the limit (an out-of-memory kill is

@@ -11,12 +11,13 @@
 //! ```
 //!
 //! Each container's size is the spec's (`resources` of its section, or `compute { container … }`),
-//! else lgtmc's default from `sizes.rs`. Pods are then placed on the nodes, largest memory first,
-//! each on the least loaded node it may use (one per node under required anti-affinity or a hard
-//! topology spread, every node for a DaemonSet), which gives the per-node load.
+//! else lgtmc's default from `catalogue.rs`. Pods are then placed on the nodes, largest memory
+//! first, each on the least loaded node it may use (one per node under required anti-affinity or a
+//! hard topology spread, every node for a DaemonSet), which gives the per-node load.
 //!
-//! Pure functions of the typed spec: `validate` checks the fit, `plan` hands the sizes to the
-//! templates (every `resources:` block) and the plan to `CAPACITY.md`, and `lgtmc plan` prints it.
+//! Pure functions of the typed spec (memory quantities read and written by `units`): `validate`
+//! checks the fit, `plan` hands the sizes to the templates (every `resources:` block) and the plan
+//! to `CAPACITY.md`, and `lgtmc plan` prints it (after the capacity plan, `capacity::text`).
 
 mod catalogue;
 mod check;
@@ -70,12 +71,12 @@ pub fn parse_cpu(text: &str) -> Option<u64> {
 
 /// A memory quantity in bytes: `512Mi`, `4Gi`, `1G`. `None` when it is not one or does not fit.
 pub fn parse_memory(text: &str) -> Option<u64> {
-    crate::capacity::parse_quantity(text)
+    crate::units::parse_quantity(text)
 }
 
 /// Millicores as Kubernetes writes them: `500m`, `2`.
 pub fn format_cpu(millis: u64) -> String {
-    if millis % 1_000 == 0 {
+    if millis.is_multiple_of(1_000) {
         format!("{}", millis / 1_000)
     } else {
         format!("{millis}m")
@@ -85,7 +86,7 @@ pub fn format_cpu(millis: u64) -> String {
 /// Bytes as a Kubernetes quantity in the largest binary unit that divides them: `4Gi`, `853Mi`.
 pub fn format_memory(bytes: u64) -> String {
     for (size, unit) in [(GIB, "Gi"), (MIB, "Mi"), (KIB, "Ki")] {
-        if bytes >= size && bytes % size == 0 {
+        if bytes >= size && bytes.is_multiple_of(size) {
             return format!("{}{unit}", bytes / size);
         }
     }
@@ -126,7 +127,7 @@ impl Amount {
         format!(
             "{} CPU, {}",
             report::cpu(self.cpu_millis),
-            crate::capacity::format_bytes(self.memory_bytes)
+            crate::units::format_bytes(self.memory_bytes)
         )
     }
 }
@@ -207,6 +208,17 @@ pub struct NodeLoad {
     pub fits: bool,
 }
 
+/// Whether an environment's requests fit its nodes; serialised as `fits`, `over` or
+/// `undeclared`, the words `CAPACITY.md.j2` and `lgtmc plan --format json` show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FitStatus {
+    Fits,
+    Over,
+    /// No nodes in the spec, so nothing to fit.
+    Undeclared,
+}
+
 /// The compute plan of one environment.
 #[derive(Clone, Debug, Serialize)]
 pub struct ComputePlan {
@@ -228,7 +240,7 @@ pub struct ComputePlan {
     /// a pod larger than a node's allocatable.
     pub unplaceable: Vec<String>,
     /// `fits`, `over`, or `undeclared` (no nodes in the spec).
-    pub status: &'static str,
+    pub status: FitStatus,
     pub enforce: bool,
     /// What the charts run that the plan does not count, and why.
     pub not_counted: Vec<&'static str>,
@@ -236,14 +248,14 @@ pub struct ComputePlan {
 
 impl ComputePlan {
     pub fn is_over(&self) -> bool {
-        self.status == "over"
+        self.status == FitStatus::Over
     }
 
     /// One line: `9.71 CPU, 38.52 GiB requested; fits 3 nodes, 8.29 CPU, 33.48 GiB to spare`.
     pub fn summary(&self) -> String {
         let verdict = match (self.status, &self.headroom_text) {
-            ("fits", Some(headroom)) => format!("fits, {headroom} to spare"),
-            ("over", _) => "DOES NOT FIT".to_owned(),
+            (FitStatus::Fits, Some(headroom)) => format!("fits, {headroom} to spare"),
+            (FitStatus::Over, _) => "DOES NOT FIT".to_owned(),
             _ => "no nodes declared (`compute { nodes … }`)".to_owned(),
         };
         format!("{} requested — {verdict}", self.requests_text)
@@ -287,9 +299,9 @@ pub fn plan(environment: &str, platform: &Platform) -> ComputePlan {
         per_node,
         unplaceable,
         status: match (&nodes, fits) {
-            (None, _) => "undeclared",
-            (Some(_), true) => "fits",
-            (Some(_), false) => "over",
+            (None, _) => FitStatus::Undeclared,
+            (Some(_), true) => FitStatus::Fits,
+            (Some(_), false) => FitStatus::Over,
         },
         enforce: spec.enforce,
         not_counted: catalogue::not_counted(platform),
@@ -429,8 +441,8 @@ fn place(workloads: &[WorkloadPlan], nodes: &NodesPlan) -> (Vec<NodeLoad>, Vec<S
             node,
             pods: *pods,
             requests: *requests,
-            cpu_share: crate::capacity::percent(requests.cpu_millis, nodes.allocatable.cpu_millis),
-            memory_share: crate::capacity::percent(
+            cpu_share: crate::units::percent(requests.cpu_millis, nodes.allocatable.cpu_millis),
+            memory_share: crate::units::percent(
                 requests.memory_bytes,
                 nodes.allocatable.memory_bytes,
             ),
