@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use crate::capacity::{self, CapacityPlan};
-use crate::charts;
+use crate::catalog;
 use crate::compute::{self, ComputePlan};
 use crate::diagnostic::{Problem, SourceFile, did_you_mean, tidy};
 use crate::document::{self, Document, Origins, pointer_child};
@@ -423,7 +423,7 @@ fn chart_versions(
     declared_at: document::Origin,
     problems: &mut Vec<Problem>,
 ) -> BTreeMap<String, String> {
-    let used = charts::used_by(platform);
+    let used = catalog::used_by(platform);
     let example: String = used
         .iter()
         .map(|c| format!("{}: <version>", c.name))
@@ -476,7 +476,7 @@ fn chart_versions(
         let offset = key_offset(text, chart);
         let span: miette::SourceSpan = (offset..offset + chart.len()).into();
         if !used.iter().any(|c| c.name == chart) {
-            let known = charts::ALL.iter().any(|c| c.name == chart);
+            let known = catalog::charts().iter().any(|c| c.name == chart);
             let help = if known {
                 format!("environment `{environment}` does not deploy `{chart}`; remove the line")
             } else {
@@ -502,7 +502,7 @@ fn chart_versions(
             continue;
         }
         match value.as_str() {
-            Some(version) if charts::is_version(version) => {
+            Some(version) if catalog::is_version(version) => {
                 versions.insert(chart.to_owned(), version.to_owned());
             }
             _ => problems.push(
@@ -885,10 +885,13 @@ fn semantic_problems(
         }
     }
     for bucket in platform.storage.quotas.keys() {
-        if !crate::plan::BUCKET_NAMES.contains(&bucket.as_str()) {
-            let help = did_you_mean(bucket, crate::plan::BUCKET_NAMES.iter().copied())
+        if !crate::catalog::BUCKET_NAMES.contains(&bucket.as_str()) {
+            let help = did_you_mean(bucket, crate::catalog::BUCKET_NAMES.iter().copied())
                 .unwrap_or_else(|| {
-                    format!("the buckets are: {}", crate::plan::BUCKET_NAMES.join(", "))
+                    format!(
+                        "the buckets are: {}",
+                        crate::catalog::BUCKET_NAMES.join(", ")
+                    )
                 });
             report(
                 &pointer_child("/storage/quota", bucket),

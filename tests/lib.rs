@@ -7,6 +7,7 @@ mod common;
 mod annotations;
 mod backends;
 mod capacity;
+mod catalog;
 mod charts;
 mod check;
 mod collector;

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::BucketPlan;
+use super::{BucketPlan, claim};
+use crate::catalog;
 use crate::model::{AiBackend, Errors, Platform};
 
 #[derive(Debug, Serialize)]
@@ -49,17 +50,12 @@ pub(super) fn sentry(platform: &Platform, errors: &Errors, environment: &str) ->
         admin_secret: errors.admin_secret.clone(),
         secret_key_secret: errors.secret_key_secret.clone(),
         postgres_secret: errors.postgres_secret.clone(),
-        files_bucket: BucketPlan {
-            name: "sentry-files".to_owned(),
-            namespace: errors.namespace.clone(),
-            component: "sentry".to_owned(),
-            env_prefix: String::new(),
-            max_size: None,
-            max_objects: None,
-            // Bucket names are unique across the object store; the environment keeps them apart
-            // where environments share one.
-            fixed_name: Some(format!("sentry-files-{environment}")),
-        },
+        files_bucket: claim(
+            &catalog::SENTRY_FILES,
+            catalog::SENTRY.name,
+            &errors.namespace,
+            environment,
+        ),
         s3_endpoint: format!(
             "http://rook-ceph-rgw-{}.{}.svc:{}",
             ceph.object_store, ceph.namespace, ceph.gateway_port
