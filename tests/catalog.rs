@@ -101,57 +101,65 @@ fn a_catalog_entry_and_its_template_deploy_a_component() {
         &files,
         "dev/demo/values.yaml",
         &[
-            "  bucket: demo-data",
-            "  - prefix: DATA_",
-            "    name: demo-data",
+            "  bucket: \"demo-data\"",
+            "  - prefix: \"DATA_\"",
+            "      name: \"demo-data\"",
         ],
     );
     assert_has(
         &files,
         "dev/argocd/demo.yaml",
         &[
-            "  name: demo-dev",
+            "  name: \"demo-dev\"",
             "    argocd.argoproj.io/sync-wave: \"5\"",
-            "    namespace: demo-system",
-            "    - repoURL: https://charts.example.com/demo",
-            "      chart: demo-backend",
+            "    namespace: \"demo-system\"",
+            "    - repoURL: \"https://charts.example.com/demo\"",
+            "      chart: \"demo-backend\"",
             "      targetRevision: 1.4.0",
-            "        releaseName: demo",
-            "          - $values/out/dev/demo/values.yaml",
+            "        releaseName: \"demo\"",
+            "          - \"$values/out/dev/demo/values.yaml\"",
         ],
     );
     assert_has(
         &files,
         "dev/buckets/claims.yaml",
         &[
-            "  name: demo-data",
-            "  namespace: demo-system",
-            "  generateBucketName: demo-data",
+            "  name: \"demo-data\"",
+            "  namespace: \"demo-system\"",
+            "  generateBucketName: \"demo-data\"",
         ],
     );
     assert_has(
         &files,
         "dev/buckets/namespaces.yaml",
-        &["  name: demo-system"],
+        &["  name: \"demo-system\""],
     );
-    assert_has(&files, "dev/kustomization.yaml", &["  - argocd/demo.yaml"]);
+    assert_has(
+        &files,
+        "dev/kustomization.yaml",
+        &["  - \"argocd/demo.yaml\""],
+    );
     assert_has(
         &files,
         "dev/argocd/project.yaml",
         &[
-            "    - https://charts.example.com/demo",
-            "      namespace: demo-system",
+            "    - \"https://charts.example.com/demo\"",
+            "      namespace: \"demo-system\"",
         ],
     );
-    assert_has(&files, "kargo/warehouses.yaml", &["  name: demo-backend"]);
+    assert_has(
+        &files,
+        "kargo/warehouses.yaml",
+        &["  name: \"demo-backend\""],
+    );
     assert_has(
         &files,
         "kargo/stages.yaml",
         &[
-            "        name: demo-backend",
-            "              - key: demo-backend",
-            "            path: ./repo/out/dev/argocd/demo.yaml",
-            "              - name: demo-dev",
+            "        name: \"demo-backend\"",
+            "              - key: \"demo-backend\"",
+            "            path: \"./repo/out/dev/argocd/demo.yaml\"",
+            "              - name: \"demo-dev\"",
         ],
     );
 }
