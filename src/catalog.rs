@@ -73,6 +73,15 @@ pub struct Bucket {
 }
 
 impl Component {
+    /// The Helm release of a chart component; a component without a chart has none, and its
+    /// name stands in.
+    pub const fn release(&self) -> &'static str {
+        match self.delivery {
+            Delivery::Chart { release, .. } | Delivery::EveryCluster { release, .. } => release,
+            Delivery::Path { .. } | Delivery::Files => self.name,
+        }
+    }
+
     /// The chart and release of a component deployed as a Helm chart.
     pub fn chart(&self) -> Option<(Chart, &'static str)> {
         match self.delivery {

@@ -43,7 +43,7 @@ pub struct K8sgptPlan {
 pub(super) fn sentry(platform: &Platform, errors: &Errors, environment: &str) -> SentryPlan {
     let ceph = &platform.storage.ceph;
     SentryPlan {
-        release: "sentry",
+        release: catalog::SENTRY.release(),
         namespace: errors.namespace.clone(),
         url: errors.url.clone(),
         admin_email: errors.admin_email.clone(),
@@ -70,7 +70,7 @@ pub(super) fn sentry(platform: &Platform, errors: &Errors, environment: &str) ->
 pub(super) fn k8sgpt(platform: &Platform) -> Option<K8sgptPlan> {
     let diagnose = platform.diagnose.as_ref()?;
     Some(K8sgptPlan {
-        release: "k8sgpt-operator",
+        release: catalog::K8SGPT.release(),
         namespace: diagnose.namespace.clone(),
         every: diagnose.every.clone(),
         backend: diagnose.backend,

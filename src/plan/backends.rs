@@ -1,5 +1,6 @@
 //! The plan of each backend: Mimir, Loki, Tempo and Pyroscope. Chart-specific decisions live
-//! here (release names, endpoints, replication), so that the templates only lay values out.
+//! here (endpoints, replication, the rules a chart imposes), so that the templates only lay
+//! values out; release names and buckets come from the catalog.
 
 use serde::Serialize;
 
@@ -99,7 +100,7 @@ pub(super) fn mimir(platform: &Platform) -> MimirPlan {
     let spec = &platform.metrics;
     let ns = spec.namespace.as_str();
     MimirPlan {
-        release: "mimir",
+        release: catalog::MIMIR.release(),
         namespace: ns.to_owned(),
         replicas: spec.replicas,
         replication_factor: spec.replicas.min(REPLICATION_FACTOR),
@@ -118,7 +119,7 @@ pub(super) fn loki(platform: &Platform) -> LokiPlan {
     let spec = &platform.logs;
     let ns = spec.namespace.as_str();
     LokiPlan {
-        release: "loki",
+        release: catalog::LOKI.release(),
         namespace: ns.to_owned(),
         replicas: spec.replicas,
         unused_targets: LOKI_SCALABLE_TARGETS,
@@ -147,7 +148,7 @@ pub(super) fn tempo(platform: &Platform, default_retention_hours: String) -> Tem
         ),
     };
     TempoPlan {
-        release: "tempo",
+        release: catalog::TEMPO.release(),
         namespace: ns.to_owned(),
         mode: spec.mode,
         kafka: spec.kafka.clone(),
@@ -172,7 +173,7 @@ pub(super) fn pyroscope(platform: &Platform) -> PyroscopePlan {
     let spec = &platform.profiles;
     let ns = spec.namespace.as_str();
     PyroscopePlan {
-        release: "pyroscope",
+        release: catalog::PYROSCOPE.release(),
         namespace: ns.to_owned(),
         replicas: spec.replicas,
         ingestion_rate_mb: spec.ingestion_rate_mb,

@@ -1,8 +1,10 @@
 //! The delivery plan: the Rook-Ceph object store and bucket claims, the Argo CD AppProject and
 //! Applications of one environment, and the Kargo pipeline across all environments.
 //!
-//! Everything that names a bucket reads `StoragePlan::buckets`; every Application points at a
-//! path this same plan renders (checked again on the rendered files by `verify`).
+//! One Application per enabled catalog component that Argo CD deploys, at the component's wave;
+//! the Kargo Warehouses and Stages follow the chart Applications. Everything that names a bucket
+//! reads `StoragePlan::buckets`; every Application points at a path this same plan renders
+//! (checked again on the rendered files by `verify`).
 
 use std::collections::BTreeSet;
 

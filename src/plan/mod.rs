@@ -2,6 +2,10 @@
 //! the buckets, the per-tenant limits in each backend's terms, the sizes, the endpoints. Templates
 //! see this plan, never the spec itself, so a template cannot depend on how the spec is written.
 //!
+//! What an environment deploys comes from the component catalog (`catalog`): `plan_with` loops
+//! over it for the files to render, the bucket claims, the Applications and the chart versions.
+//! Each file's template sees the plan, and what the one file is about as a typed `Item`.
+//!
 //! **Invariant:** the plan is a pure function of one `EnvironmentSpec`; every collection in it is
 //! ordered (tenants by id, buckets by name), so rendering it is deterministic.
 
