@@ -12,7 +12,7 @@
 pub mod alloy;
 pub mod annotate;
 pub mod capacity;
-pub mod charts;
+pub mod catalog;
 pub mod cli;
 pub mod compiler;
 pub mod compute;

@@ -1,12 +1,14 @@
 //! One integration-test binary (faster to link than one per file). Every test here runs the real
 //! `lgtmc` binary in a temporary directory, except `schema`, which compares committed files with
-//! what the library generates.
+//! what the library generates, and `catalog`, which plans and renders with an extended component
+//! catalog through the library.
 
 mod common;
 
 mod annotations;
 mod backends;
 mod capacity;
+mod catalog;
 mod charts;
 mod check;
 mod collector;

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::BucketPlan;
+use super::{BucketPlan, claim};
+use crate::catalog;
 use crate::model::{AiBackend, Errors, Platform};
 
 #[derive(Debug, Serialize)]
@@ -42,24 +43,19 @@ pub struct K8sgptPlan {
 pub(super) fn sentry(platform: &Platform, errors: &Errors, environment: &str) -> SentryPlan {
     let ceph = &platform.storage.ceph;
     SentryPlan {
-        release: "sentry",
+        release: catalog::SENTRY.release(),
         namespace: errors.namespace.clone(),
         url: errors.url.clone(),
         admin_email: errors.admin_email.clone(),
         admin_secret: errors.admin_secret.clone(),
         secret_key_secret: errors.secret_key_secret.clone(),
         postgres_secret: errors.postgres_secret.clone(),
-        files_bucket: BucketPlan {
-            name: "sentry-files".to_owned(),
-            namespace: errors.namespace.clone(),
-            component: "sentry".to_owned(),
-            env_prefix: String::new(),
-            max_size: None,
-            max_objects: None,
-            // Bucket names are unique across the object store; the environment keeps them apart
-            // where environments share one.
-            fixed_name: Some(format!("sentry-files-{environment}")),
-        },
+        files_bucket: claim(
+            &catalog::SENTRY_FILES,
+            catalog::SENTRY.name,
+            &errors.namespace,
+            environment,
+        ),
         s3_endpoint: format!(
             "http://rook-ceph-rgw-{}.{}.svc:{}",
             ceph.object_store, ceph.namespace, ceph.gateway_port
@@ -74,7 +70,7 @@ pub(super) fn sentry(platform: &Platform, errors: &Errors, environment: &str) ->
 pub(super) fn k8sgpt(platform: &Platform) -> Option<K8sgptPlan> {
     let diagnose = platform.diagnose.as_ref()?;
     Some(K8sgptPlan {
-        release: "k8sgpt-operator",
+        release: catalog::K8SGPT.release(),
         namespace: diagnose.namespace.clone(),
         every: diagnose.every.clone(),
         backend: diagnose.backend,

@@ -1,9 +1,11 @@
 //! The plan of each backend: Mimir, Loki, Tempo and Pyroscope. Chart-specific decisions live
-//! here (release names, endpoints, replication), so that the templates only lay values out.
+//! here (endpoints, replication, the rules a chart imposes), so that the templates only lay
+//! values out; release names and buckets come from the catalog.
 
 use serde::Serialize;
 
-use super::{BucketPlan, ResourcesPlan, resources};
+use super::{BucketPlan, ResourcesPlan, claim, resources};
+use crate::catalog;
 use crate::model::{Platform, TracesMode};
 
 /// Tempo's default `max_bytes_per_trace`.
@@ -57,8 +59,6 @@ pub struct TempoPlan {
     pub release: &'static str,
     pub namespace: String,
     pub mode: TracesMode,
-    #[serde(skip)]
-    pub template: &'static str,
     pub kafka: Option<String>,
     pub replicas: u32,
     pub block_duration: String,
@@ -66,6 +66,9 @@ pub struct TempoPlan {
     pub ingestion_rate_bytes: u64,
     pub ingestion_burst_bytes: u64,
     pub max_traces_per_tenant: u64,
+    /// The default tenant's trace retention (`2160h`): Tempo's global retention, which a tenant
+    /// without its own override block keeps.
+    pub default_retention_hours: String,
     /// Tempo's own default (5 MB), written out because a tenant's block replaces the defaults.
     pub max_bytes_per_trace: u64,
     pub jaeger: bool,
@@ -91,35 +94,11 @@ pub struct PyroscopePlan {
     pub url: String,
 }
 
-/// Every bucket a backend can use; `storage { quota "<name>" … }` must name one of them.
-pub const BUCKET_NAMES: &[&str] = &[
-    "mimir-blocks",
-    "mimir-ruler",
-    "mimir-alertmanager",
-    "loki-chunks",
-    "loki-ruler",
-    "tempo-traces",
-    "pyroscope-profiles",
-    "sentry-files",
-];
-
-fn bucket(name: &str, namespace: &str, component: &str, env_prefix: &str) -> BucketPlan {
-    BucketPlan {
-        name: name.to_owned(),
-        namespace: namespace.to_owned(),
-        component: component.to_owned(),
-        env_prefix: env_prefix.to_owned(),
-        max_size: None,
-        max_objects: None,
-        fixed_name: None,
-    }
-}
-
 pub(super) fn mimir(platform: &Platform) -> MimirPlan {
     let spec = &platform.metrics;
     let ns = spec.namespace.as_str();
     MimirPlan {
-        release: "mimir",
+        release: catalog::MIMIR.release(),
         namespace: ns.to_owned(),
         replicas: spec.replicas,
         replication_factor: spec.replicas.min(REPLICATION_FACTOR),
@@ -127,9 +106,9 @@ pub(super) fn mimir(platform: &Platform) -> MimirPlan {
         block_range: spec.block_range.go(),
         compactor_block_ranges: vec![spec.block_range.go(), "12h".to_owned(), "24h".to_owned()],
         resources: resources(&spec.resources),
-        blocks_bucket: bucket("mimir-blocks", ns, "mimir", "BLOCKS_"),
-        ruler_bucket: bucket("mimir-ruler", ns, "mimir", "RULER_"),
-        alertmanager_bucket: bucket("mimir-alertmanager", ns, "mimir", "ALERTMANAGER_"),
+        blocks_bucket: backend_claim(&catalog::MIMIR_BLOCKS, &catalog::MIMIR, ns),
+        ruler_bucket: backend_claim(&catalog::MIMIR_RULER, &catalog::MIMIR, ns),
+        alertmanager_bucket: backend_claim(&catalog::MIMIR_ALERTMANAGER, &catalog::MIMIR, ns),
         url: format!("http://mimir-nginx.{ns}.svc:80"),
     }
 }
@@ -138,7 +117,7 @@ pub(super) fn loki(platform: &Platform) -> LokiPlan {
     let spec = &platform.logs;
     let ns = spec.namespace.as_str();
     LokiPlan {
-        release: "loki",
+        release: catalog::LOKI.release(),
         namespace: ns.to_owned(),
         replicas: spec.replicas,
         unused_targets: LOKI_SCALABLE_TARGETS,
@@ -147,32 +126,29 @@ pub(super) fn loki(platform: &Platform) -> LokiPlan {
         ingestion_rate_mb: spec.ingestion_rate_mb,
         ingestion_burst_mb: spec.ingestion_burst_mb,
         resources: resources(&spec.resources),
-        chunks_bucket: bucket("loki-chunks", ns, "loki", "CHUNKS_"),
-        ruler_bucket: bucket("loki-ruler", ns, "loki", "RULER_"),
+        chunks_bucket: backend_claim(&catalog::LOKI_CHUNKS, &catalog::LOKI, ns),
+        ruler_bucket: backend_claim(&catalog::LOKI_RULER, &catalog::LOKI, ns),
         url: format!("http://loki-gateway.{ns}.svc:80"),
     }
 }
 
-pub(super) fn tempo(platform: &Platform) -> TempoPlan {
+pub(super) fn tempo(platform: &Platform, default_retention_hours: String) -> TempoPlan {
     let spec = &platform.traces;
     let ns = spec.namespace.as_str();
-    let (template, otlp_grpc, query_url) = match spec.mode {
+    let (otlp_grpc, query_url) = match spec.mode {
         TracesMode::Monolithic => (
-            "tempo/values.yaml.j2",
             format!("tempo.{ns}.svc:4317"),
             format!("http://tempo.{ns}.svc:3200"),
         ),
         TracesMode::Microservices => (
-            "tempo-distributed/values.yaml.j2",
             format!("tempo-distributor.{ns}.svc:4317"),
             format!("http://tempo-query-frontend.{ns}.svc:3200"),
         ),
     };
     TempoPlan {
-        release: "tempo",
+        release: catalog::TEMPO.release(),
         namespace: ns.to_owned(),
         mode: spec.mode,
-        template,
         kafka: spec.kafka.clone(),
         replicas: spec.replicas,
         block_duration: spec.block_duration.go(),
@@ -180,13 +156,12 @@ pub(super) fn tempo(platform: &Platform) -> TempoPlan {
         ingestion_rate_bytes: u64::from(spec.ingestion_rate_mb) * super::MIB,
         ingestion_burst_bytes: u64::from(spec.ingestion_burst_mb) * super::MIB,
         max_traces_per_tenant: spec.max_traces_per_tenant,
+        default_retention_hours,
         max_bytes_per_trace: TEMPO_MAX_BYTES_PER_TRACE,
         jaeger: spec.jaeger,
         zipkin: spec.zipkin,
         resources: resources(&spec.resources),
-        // Tempo reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY itself, and it needs only one
-        // claim, so its variables carry no prefix.
-        traces_bucket: bucket("tempo-traces", ns, "tempo", ""),
+        traces_bucket: backend_claim(&catalog::TEMPO_TRACES, &catalog::TEMPO, ns),
         otlp_grpc,
         query_url,
     }
@@ -196,13 +171,19 @@ pub(super) fn pyroscope(platform: &Platform) -> PyroscopePlan {
     let spec = &platform.profiles;
     let ns = spec.namespace.as_str();
     PyroscopePlan {
-        release: "pyroscope",
+        release: catalog::PYROSCOPE.release(),
         namespace: ns.to_owned(),
         replicas: spec.replicas,
         ingestion_rate_mb: spec.ingestion_rate_mb,
         ingestion_burst_mb: spec.ingestion_burst_mb,
         resources: resources(&spec.resources),
-        profiles_bucket: bucket("pyroscope-profiles", ns, "pyroscope", ""),
+        profiles_bucket: backend_claim(&catalog::PYROSCOPE_PROFILES, &catalog::PYROSCOPE, ns),
         url: format!("http://pyroscope.{ns}.svc:4040"),
     }
+}
+
+/// A backend's claim of one of its buckets. The backends' buckets have generated names, so the
+/// environment plays no part.
+fn backend_claim(bucket: &catalog::Bucket, component: &catalog::Component, ns: &str) -> BucketPlan {
+    claim(bucket, component.name, ns, "")
 }

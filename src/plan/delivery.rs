@@ -1,25 +1,19 @@
 //! The delivery plan: the Rook-Ceph object store and bucket claims, the Argo CD AppProject and
 //! Applications of one environment, and the Kargo pipeline across all environments.
 //!
-//! Everything that names a bucket reads `StoragePlan::buckets`; every Application points at a
-//! path this same plan renders (checked again on the rendered files by `verify`).
+//! One Application per enabled catalog component that Argo CD deploys, at the component's wave;
+//! the Kargo Warehouses and Stages follow the chart Applications. Everything that names a bucket
+//! reads `StoragePlan::buckets`; every Application points at a path this same plan renders
+//! (checked again on the rendered files by `verify`).
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::{Artifact, EnvironmentPlan};
-use crate::charts::Chart;
+use super::{Artifact, EnvironmentPlan, Item};
+use crate::catalog::{self, Component, Delivery};
 use crate::validate::EnvironmentSpec;
 
-/// Sync waves of the Applications: the object store, then the bucket claims, then the backends
-/// that read the buckets, then what reads the backends.
-const WAVE_STORAGE: i32 = -20;
-const WAVE_BUCKETS: i32 = -10;
-const WAVE_BACKENDS: i32 = 0;
-const WAVE_AFTER_OPERATORS: i32 = 10;
-/// What reads the backends (Grafana, the collector) comes up after them.
-const WAVE_CONSUMERS: i32 = 10;
 /// The label on Argo CD cluster Secrets that names a cluster's environment.
 const ENVIRONMENT_LABEL: &str = "lgtmc.dev/environment";
 
@@ -40,12 +34,9 @@ pub struct DeliveryPlan {
     pub namespaces: Vec<String>,
     /// The namespaces the backends run in, created with their bucket claims.
     pub backend_namespaces: Vec<String>,
-    pub storage: PathApp,
-    pub buckets: PathApp,
-    /// The K8sGPT resource, after the operator that serves its CRD.
-    pub diagnostics: Option<PathApp>,
-    /// Grafana's provisioning ConfigMaps, beside the chart.
-    pub grafana_provisioning: PathApp,
+    /// The Applications of directories of this repository (the object store, the bucket claims,
+    /// Grafana's provisioning, …), in catalog order.
+    pub paths: Vec<PathApp>,
     pub root: PathApp,
     /// The Helm chart Applications, in sync-wave order.
     pub charts: Vec<ChartApp>,
@@ -54,9 +45,11 @@ pub struct DeliveryPlan {
 }
 
 /// An Application that syncs a directory of this repository.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PathApp {
     pub name: String,
+    /// The Application's file, relative to the environment directory.
+    pub file: String,
     pub path: String,
     pub namespace: String,
     pub wave: i32,
@@ -94,59 +87,29 @@ pub struct EveryCluster {
     pub config: String,
 }
 
-/// A Helm chart one environment deploys: its component name, chart, release and namespace.
-pub(super) struct Deployed {
-    pub component: &'static str,
-    pub chart: Chart,
-    pub release: String,
-    pub namespace: String,
-}
-
-/// The delivery plan of one environment and the artifacts it adds.
+/// The delivery plan of one environment and the Argo CD files it adds: an Application per
+/// enabled component that Argo CD deploys, at the component's wave.
 pub(super) fn delivery(
-    env: &str,
-    deployed: Vec<Deployed>,
+    components: &[&Component],
     spec: &EnvironmentSpec,
 ) -> (DeliveryPlan, Vec<Artifact>) {
     let platform = &spec.platform;
-    let out = &platform.gitops.out;
-    let env_dir = format!("{out}/{env}");
-    let mut charts = Vec::new();
-    for Deployed {
-        component,
-        chart,
-        release,
-        namespace,
-    } in deployed
-    {
-        let wave = match component {
-            "grafana" | "alloy" => WAVE_CONSUMERS,
-            _ => WAVE_BACKENDS,
-        };
-        let every_cluster = (component == "alloy").then(|| EveryCluster {
-            label: ENVIRONMENT_LABEL.to_owned(),
-            value: env.to_owned(),
-            config: format!("{env_dir}/{component}"),
-        });
-        let revision_key = match every_cluster {
-            Some(_) => "spec.template.spec.sources.0.targetRevision",
-            None => "spec.sources.0.targetRevision",
-        };
-        charts.push(ChartApp {
-            name: format!("{component}-{env}"),
-            component: component.to_owned(),
-            chart: chart.name.to_owned(),
-            repo: chart.repo.to_owned(),
-            version: spec.versions.get(chart.name).cloned().unwrap_or_default(),
-            release,
-            namespace,
-            values: format!("{env_dir}/{component}/values.yaml"),
-            wave,
-            file: format!("argocd/{component}.yaml"),
-            every_cluster,
-            revision_key: revision_key.to_owned(),
-        });
-    }
+    let env = &spec.name;
+    let env_dir = format!("{}/{env}", platform.gitops.out);
+    let charts = chart_apps(components, spec, &env_dir);
+    let paths: Vec<PathApp> = components
+        .iter()
+        .filter_map(|component| match component.delivery {
+            Delivery::Path { dir } => Some(PathApp {
+                name: format!("{}-{env}", component.name),
+                file: format!("argocd/{}.yaml", component.name),
+                path: format!("{env_dir}/{dir}"),
+                namespace: (component.namespace)(platform).to_owned(),
+                wave: component.wave,
+            }),
+            _ => None,
+        })
+        .collect();
     let backend_namespaces: BTreeSet<String> =
         charts.iter().map(|app| app.namespace.clone()).collect();
     let mut namespaces = backend_namespaces.clone();
@@ -154,68 +117,20 @@ pub(super) fn delivery(
     namespaces.insert(platform.gitops.argocd.namespace.clone());
     let mut source_repos: BTreeSet<String> = charts.iter().map(|app| app.repo.clone()).collect();
     source_repos.insert(platform.gitops.repo.clone());
-
-    let path_app = |name: &str, dir: &str, namespace: &str, wave: i32| PathApp {
-        name: format!("{name}-{env}"),
-        path: format!("{env_dir}/{dir}"),
-        namespace: namespace.to_owned(),
-        wave,
-    };
-    let ceph_ns = platform.storage.ceph.namespace.as_str();
-    let grafana_namespace = platform.grafana.namespace.clone();
-    let argocd_ns = platform.gitops.argocd.namespace.as_str();
-    let mut artifacts = vec![
-        artifact(env, "ceph/object-store.yaml", "ceph/object-store.yaml.j2"),
-        artifact(env, "ceph/storage-class.yaml", "ceph/storage-class.yaml.j2"),
-        artifact(env, "ceph/kustomization.yaml", "ceph/kustomization.yaml.j2"),
-        artifact(env, "buckets/namespaces.yaml", "buckets/namespaces.yaml.j2"),
-        artifact(env, "buckets/claims.yaml", "buckets/claims.yaml.j2"),
-        artifact(
-            env,
-            "buckets/kustomization.yaml",
-            "buckets/kustomization.yaml.j2",
-        ),
-        artifact(env, "argocd/project.yaml", "argocd/project.yaml.j2"),
-        artifact(env, "argocd/root.yaml", "argocd/root.yaml.j2"),
-        artifact(env, "kustomization.yaml", "kustomization.yaml.j2"),
-    ];
-    let mut argocd_files = vec![
-        "argocd/project.yaml".to_owned(),
-        "argocd/root.yaml".to_owned(),
-    ];
-    // The plan field of each directory Application, and its file.
-    let mut path_apps = vec![
-        ("storage", "storage"),
-        ("buckets", "buckets"),
-        ("grafana_provisioning", "grafana-provisioning"),
-    ];
-    if platform.diagnose.is_some() {
-        path_apps.push(("diagnostics", "k8sgpt-config"));
-    }
-    for (field, name) in path_apps {
-        let file = format!("argocd/{name}.yaml");
-        artifacts.push(Artifact {
-            path: format!("{env}/{file}"),
-            template: "argocd/path.yaml.j2",
-            item: Some(serde_json::Value::from(field)),
-        });
-        argocd_files.push(file);
-    }
-    for app in &charts {
-        artifacts.push(Artifact {
-            path: format!("{env}/{}", app.file),
-            template: match app.every_cluster {
-                Some(_) => "argocd/every-cluster.yaml.j2",
-                None => "argocd/chart.yaml.j2",
-            },
-            item: Some(serde_json::Value::from(app.component.clone())),
-        });
-        argocd_files.push(app.file.clone());
-    }
+    let artifacts = application_artifacts(env, &charts, &paths);
+    // The root Application syncs `argocd/`: every file there, the components' own and the
+    // Applications.
+    let mut argocd_files: Vec<String> = (components.iter())
+        .flat_map(|component| component.files)
+        .map(|(file, _)| (*file).to_owned())
+        .chain(charts.iter().map(|app| app.file.clone()))
+        .chain(paths.iter().map(|app| app.file.clone()))
+        .filter(|file| file.starts_with("argocd/"))
+        .collect();
     argocd_files.sort();
     let plan = DeliveryPlan {
         cluster: platform.cluster.clone(),
-        argocd_namespace: argocd_ns.to_owned(),
+        argocd_namespace: platform.gitops.argocd.namespace.clone(),
         project: platform.gitops.argocd.project.clone(),
         kargo_project: platform.gitops.kargo.project.clone(),
         gitops_repo: platform.gitops.repo.clone(),
@@ -224,27 +139,13 @@ pub(super) fn delivery(
         source_repos: source_repos.into_iter().collect(),
         namespaces: namespaces.into_iter().collect(),
         backend_namespaces: backend_namespaces.into_iter().collect(),
-        diagnostics: spec.platform.diagnose.as_ref().map(|diagnose| {
-            path_app(
-                "k8sgpt-config",
-                "k8sgpt",
-                &diagnose.namespace,
-                WAVE_AFTER_OPERATORS,
-            )
-        }),
-        grafana_provisioning: path_app(
-            "grafana-provisioning",
-            "grafana/provisioning",
-            &grafana_namespace,
-            WAVE_CONSUMERS,
-        ),
-        storage: path_app("storage", "ceph", ceph_ns, WAVE_STORAGE),
-        buckets: path_app("buckets", "buckets", ceph_ns, WAVE_BUCKETS),
+        paths,
         root: PathApp {
             name: format!("platform-{env}"),
+            file: "argocd/root.yaml".to_owned(),
             path: env_dir,
-            namespace: argocd_ns.to_owned(),
-            wave: 0,
+            namespace: platform.gitops.argocd.namespace.clone(),
+            wave: catalog::WAVE_BACKENDS,
         },
         charts,
         argocd_files,
@@ -252,12 +153,59 @@ pub(super) fn delivery(
     (plan, artifacts)
 }
 
-fn artifact(env: &str, file: &str, template: &'static str) -> Artifact {
-    Artifact {
-        path: format!("{env}/{file}"),
-        template,
-        item: None,
+/// The chart Applications of the enabled components, in catalog order.
+fn chart_apps(components: &[&Component], spec: &EnvironmentSpec, env_dir: &str) -> Vec<ChartApp> {
+    let env = &spec.name;
+    let mut charts = Vec::new();
+    for component in components {
+        let Some((chart, release)) = component.chart() else {
+            continue;
+        };
+        let name = component.name;
+        let every_cluster =
+            matches!(component.delivery, Delivery::EveryCluster { .. }).then(|| EveryCluster {
+                label: ENVIRONMENT_LABEL.to_owned(),
+                value: env.to_owned(),
+                config: format!("{env_dir}/{name}"),
+            });
+        let revision_key = match every_cluster {
+            Some(_) => "spec.template.spec.sources.0.targetRevision",
+            None => "spec.sources.0.targetRevision",
+        };
+        charts.push(ChartApp {
+            name: format!("{name}-{env}"),
+            component: name.to_owned(),
+            chart: chart.name.to_owned(),
+            repo: chart.repo.to_owned(),
+            version: spec.versions.get(chart.name).cloned().unwrap_or_default(),
+            release: release.to_owned(),
+            namespace: (component.namespace)(&spec.platform).to_owned(),
+            values: format!("{env_dir}/{name}/values.yaml"),
+            wave: component.wave,
+            file: format!("argocd/{name}.yaml"),
+            every_cluster,
+            revision_key: revision_key.to_owned(),
+        });
     }
+    charts
+}
+
+/// One file per Application, each about its Application.
+fn application_artifacts(env: &str, charts: &[ChartApp], paths: &[PathApp]) -> Vec<Artifact> {
+    let charts = charts.iter().map(|app| Artifact {
+        path: format!("{env}/{}", app.file),
+        template: match app.every_cluster {
+            Some(_) => "argocd/every-cluster.yaml.j2",
+            None => "argocd/chart.yaml.j2",
+        },
+        item: Some(Item::Chart(app.clone())),
+    });
+    let paths = paths.iter().map(|app| Artifact {
+        path: format!("{env}/{}", app.file),
+        template: "argocd/path.yaml.j2",
+        item: Some(Item::Path(app.clone())),
+    });
+    charts.chain(paths).collect()
 }
 
 /// The Kargo pipeline: one Warehouse per chart, one Stage per environment in promotion order.
@@ -329,6 +277,42 @@ pub struct KeyUpdate {
 
 /// The Kargo plan and its artifacts (under `out/kargo/`).
 pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan, Vec<Artifact>) {
+    let last = plans.len().saturating_sub(1);
+    let stages = plans
+        .iter()
+        .zip(specs)
+        .enumerate()
+        .map(|(index, (plan, spec))| StagePlan {
+            name: plan.environment.clone(),
+            upstream: index.checked_sub(1).map(|up| plans[up].environment.clone()),
+            soak: (index == last && index > 0).then(|| spec.platform.gitops.kargo.soak.go()),
+            auto_promote: index != last,
+            ..stage(plan)
+        })
+        .collect();
+    let first = specs.first().map(|spec| &spec.platform.gitops);
+    let plan = KargoPlan {
+        project: first.map(|g| g.kargo.project.clone()).unwrap_or_default(),
+        argocd_namespace: (first.map(|g| g.argocd.namespace.clone())).unwrap_or_default(),
+        gitops_repo: first.map(|g| g.repo.clone()).unwrap_or_default(),
+        gitops_branch: first.map(|g| g.branch.clone()).unwrap_or_default(),
+        interval: first.map(|g| g.kargo.interval.go()).unwrap_or_default(),
+        warehouses: warehouses(plans, specs),
+        stages,
+    };
+    let artifacts = catalog::PLATFORM_FILES
+        .iter()
+        .map(|(path, template)| Artifact {
+            path: (*path).to_owned(),
+            template,
+            item: None,
+        })
+        .collect();
+    (plan, artifacts)
+}
+
+/// One Warehouse per chart any environment deploys, sorted by name.
+fn warehouses(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> Vec<WarehousePlan> {
     let mut warehouses: Vec<WarehousePlan> = Vec::new();
     for (plan, spec) in plans.iter().zip(specs) {
         for app in &plan.delivery.charts {
@@ -348,105 +332,49 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
         }
     }
     warehouses.sort_by(|a, b| a.name.cmp(&b.name));
-    let last = plans.len().saturating_sub(1);
-    let stages = plans
-        .iter()
-        .zip(specs)
-        .enumerate()
-        .map(|(index, (plan, spec))| {
-            let env = &plan.environment;
-            let versions_file = format!("{}/{env}.yaml", crate::load::VERSIONS_DIR);
-            let mut updates = vec![FileUpdate {
-                path: versions_file,
-                keys: plan
-                    .delivery
-                    .charts
-                    .iter()
-                    .map(|app| KeyUpdate {
-                        key: app.chart.clone(),
-                        chart: app.chart.clone(),
-                        repo: app.repo.clone(),
-                        warehouse: app.chart.clone(),
-                    })
-                    .collect(),
-            }];
-            for app in &plan.delivery.charts {
-                updates.push(FileUpdate {
-                    path: format!("{}/{}", plan.delivery.env_dir, app.file),
-                    keys: vec![KeyUpdate {
-                        key: app.revision_key.clone(),
-                        chart: app.chart.clone(),
-                        repo: app.repo.clone(),
-                        warehouse: app.chart.clone(),
-                    }],
-                });
-            }
-            StagePlan {
-                name: env.clone(),
-                upstream: index.checked_sub(1).map(|up| plans[up].environment.clone()),
-                soak: (index == last && index > 0).then(|| spec.platform.gitops.kargo.soak.go()),
-                auto_promote: index != last,
-                warehouses: plan
-                    .delivery
-                    .charts
-                    .iter()
-                    .map(|app| app.chart.clone())
-                    .collect(),
-                updates,
-                sentry: plan.sentry.as_ref().map(|sentry| SentryRelease {
-                    releases_url: format!(
-                        "{}/api/0/organizations/{}/releases/",
-                        sentry.url.trim_end_matches('/'),
-                        sentry.org
-                    ),
-                    project: sentry.project.clone(),
-                    token_secret: sentry.token_secret.clone(),
-                    version_prefix: format!("{}@", plan.platform),
-                }),
-                // An ApplicationSet's Applications are named per cluster, and the
-                // ApplicationSet itself is what the commit changes: nothing to wait for by name.
-                apps: plan
-                    .delivery
-                    .charts
-                    .iter()
-                    .filter(|app| app.every_cluster.is_none())
-                    .cloned()
-                    .collect(),
-            }
-        })
-        .collect();
-    let first = specs.first();
-    let plan = KargoPlan {
-        project: first
-            .map(|s| s.platform.gitops.kargo.project.clone())
-            .unwrap_or_default(),
-        argocd_namespace: first
-            .map(|s| s.platform.gitops.argocd.namespace.clone())
-            .unwrap_or_default(),
-        gitops_repo: first
-            .map(|s| s.platform.gitops.repo.clone())
-            .unwrap_or_default(),
-        gitops_branch: first
-            .map(|s| s.platform.gitops.branch.clone())
-            .unwrap_or_default(),
-        interval: first
-            .map(|s| s.platform.gitops.kargo.interval.go())
-            .unwrap_or_default(),
-        warehouses,
-        stages,
+    warehouses
+}
+
+/// The Stage of one environment, apart from its place in the promotion order.
+fn stage(plan: &EnvironmentPlan) -> StagePlan {
+    let charts = &plan.delivery.charts;
+    let key = |key: &str, app: &ChartApp| KeyUpdate {
+        key: key.to_owned(),
+        chart: app.chart.clone(),
+        repo: app.repo.clone(),
+        warehouse: app.chart.clone(),
     };
-    let artifacts = ["project", "warehouses", "stages", "kustomization"]
-        .into_iter()
-        .map(|name| Artifact {
-            path: format!("kargo/{name}.yaml"),
-            template: match name {
-                "project" => "kargo/project.yaml.j2",
-                "warehouses" => "kargo/warehouses.yaml.j2",
-                "stages" => "kargo/stages.yaml.j2",
-                _ => "kargo/kustomization.yaml.j2",
-            },
-            item: None,
-        })
-        .collect();
-    (plan, artifacts)
+    let versions_file = format!("{}/{}.yaml", crate::load::VERSIONS_DIR, plan.environment);
+    let mut updates = vec![FileUpdate {
+        path: versions_file,
+        keys: charts.iter().map(|app| key(&app.chart, app)).collect(),
+    }];
+    updates.extend(charts.iter().map(|app| FileUpdate {
+        path: format!("{}/{}", plan.delivery.env_dir, app.file),
+        keys: vec![key(&app.revision_key, app)],
+    }));
+    StagePlan {
+        name: plan.environment.clone(),
+        upstream: None,
+        soak: None,
+        auto_promote: false,
+        warehouses: charts.iter().map(|app| app.chart.clone()).collect(),
+        updates,
+        sentry: plan.sentry.as_ref().map(|sentry| SentryRelease {
+            releases_url: format!(
+                "{}/api/0/organizations/{}/releases/",
+                sentry.url.trim_end_matches('/'),
+                sentry.org
+            ),
+            project: sentry.project.clone(),
+            token_secret: sentry.token_secret.clone(),
+            version_prefix: format!("{}@", plan.platform),
+        }),
+        // An ApplicationSet's Applications are named per cluster, and the ApplicationSet itself
+        // is what the commit changes: nothing to wait for by name.
+        apps: (charts.iter())
+            .filter(|app| app.every_cluster.is_none())
+            .cloned()
+            .collect(),
+    }
 }

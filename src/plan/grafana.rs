@@ -93,7 +93,7 @@ impl DatasourcePlan {
 }
 
 /// One dashboard file in one tenant's folder.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct DashboardPlan {
     pub uid: String,
     pub title: String,

@@ -2,6 +2,10 @@
 //! the buckets, the per-tenant limits in each backend's terms, the sizes, the endpoints. Templates
 //! see this plan, never the spec itself, so a template cannot depend on how the spec is written.
 //!
+//! What an environment deploys comes from the component catalog (`catalog`): `plan_with` loops
+//! over it for the files to render, the bucket claims, the Applications and the chart versions.
+//! Each file's template sees the plan, and what the one file is about as a typed `Item`.
+//!
 //! **Invariant:** the plan is a pure function of one `EnvironmentSpec`; every collection in it is
 //! ordered (tenants by id, buckets by name), so rendering it is deterministic.
 
@@ -13,25 +17,41 @@ pub mod grafana;
 
 use serde::Serialize;
 
+use crate::catalog::{self, Component};
 use crate::limits::{self, MIB};
 use crate::validate::EnvironmentSpec;
 
 pub use crate::limits::{ByteLimits, MetricsLimits, TenantPlan};
 
 pub use apps::{K8sgptPlan, SentryPlan};
-pub use backends::{BUCKET_NAMES, LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
+pub use backends::{LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
 pub use collector::{CollectorPlan, HEARTBEAT, Heartbeat, sanitize_label_name};
-pub use delivery::{DeliveryPlan, KargoPlan, kargo};
+pub use delivery::{ChartApp, DeliveryPlan, KargoPlan, PathApp, kargo};
 pub use grafana::GrafanaPlan;
 
 /// One file to render: where it goes under `out/` and which template renders it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Artifact {
     pub path: String,
     pub template: &'static str,
-    /// What this one file is about (one tenant's data sources, one dashboard), which the template
-    /// sees as `item` beside the whole plan; `None` for a file about the whole environment.
-    pub item: Option<serde_json::Value>,
+    /// What this one file is about, which the template sees as `item` beside the whole plan;
+    /// `None` for a file about the whole environment.
+    pub item: Option<Item>,
+}
+
+/// What one file is about. It serialises as the value itself (no tag): the template reads
+/// `item.tenant`, `item.json`, `item.name` as it would the value's own fields.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Item {
+    /// One tenant's data sources (`grafana/datasources.yaml.j2`).
+    Datasources(grafana::TenantDatasources),
+    /// One dashboard (`grafana/dashboard.json.j2`).
+    Dashboard(grafana::DashboardPlan),
+    /// One chart Application or ApplicationSet (`argocd/chart.yaml.j2`, `every-cluster.yaml.j2`).
+    Chart(ChartApp),
+    /// One Application of a directory of this repository (`argocd/path.yaml.j2`).
+    Path(PathApp),
 }
 
 /// Everything about one environment that the templates may use.
@@ -130,42 +150,40 @@ pub struct ResourcesPlan {
     pub limits: std::collections::BTreeMap<String, String>,
 }
 
-/// The plan of one environment.
+/// The plan of one environment, deploying the built-in catalog's components.
 pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
+    plan_with(catalog::CATALOG, environment)
+}
+
+/// The plan of one environment, deploying the components of `catalog` it enables: each one's
+/// files, Application, bucket claims and chart version.
+pub fn plan_with(catalog: &[Component], environment: &EnvironmentSpec) -> EnvironmentPlan {
     let platform = &environment.platform;
     let tenants = limits::tenants(platform);
 
+    assemble(catalog, environment, tenants)
+}
+
+/// The rest of the plan, once the tenants' limits are known.
+fn assemble(
+    catalog: &[Component],
+    environment: &EnvironmentSpec,
+    tenants: Vec<TenantPlan>,
+) -> EnvironmentPlan {
+    let platform = &environment.platform;
+    let env = &environment.name;
+    let components = catalog::enabled(catalog, platform);
     let mimir = backends::mimir(platform);
     let loki = backends::loki(platform);
-    let tempo = backends::tempo(platform);
+    let tempo = backends::tempo(platform, default_trace_retention(platform, &tenants));
     let pyroscope = backends::pyroscope(platform);
     let sentry = platform
         .errors
         .as_ref()
-        .map(|errors| apps::sentry(platform, errors, &environment.name));
+        .map(|errors| apps::sentry(platform, errors, env));
     let k8sgpt = apps::k8sgpt(platform);
     let collector = collector::collector(platform, &mimir, &loki, &tempo, &pyroscope);
-    let mut buckets: Vec<BucketPlan> = [
-        &mimir.blocks_bucket,
-        &mimir.ruler_bucket,
-        &mimir.alertmanager_bucket,
-        &loki.chunks_bucket,
-        &loki.ruler_bucket,
-        &tempo.traces_bucket,
-        &pyroscope.profiles_bucket,
-    ]
-    .into_iter()
-    .chain(sentry.as_ref().map(|sentry| &sentry.files_bucket))
-    .cloned()
-    .collect();
-    buckets.sort_by(|a, b| a.name.cmp(&b.name));
-    for bucket in &mut buckets {
-        if let Some(quota) = platform.storage.quotas.get(&bucket.name) {
-            bucket.max_size = quota.max_size.clone();
-            bucket.max_objects = quota.max_objects.map(|n| n.to_string());
-        }
-    }
-
+    let storage = storage(platform, &components, env);
     let platform_tenant = platform
         .tenancy
         .platform_tenant
@@ -179,114 +197,11 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         loki_url: &loki.url,
         tempo_url: &tempo.query_url,
         pyroscope_url: &pyroscope.url,
-        buckets: &buckets,
+        buckets: &storage.buckets,
     });
-
-    let env = &environment.name;
-    let values = |component: &str, template: &'static str| Artifact {
-        path: format!("{env}/{component}/values.yaml"),
-        template,
-        item: None,
-    };
-    let mut artifacts = vec![
-        values("mimir", "mimir/values.yaml.j2"),
-        values("loki", "loki/values.yaml.j2"),
-        values("tempo", tempo.template),
-        values("pyroscope", "pyroscope/values.yaml.j2"),
-    ];
-    let tempo_chart = crate::charts::tempo(tempo.mode);
-    let deployed = vec![
-        delivery::Deployed {
-            component: "mimir",
-            chart: crate::charts::MIMIR,
-            release: mimir.release.to_owned(),
-            namespace: mimir.namespace.clone(),
-        },
-        delivery::Deployed {
-            component: "loki",
-            chart: crate::charts::LOKI,
-            release: loki.release.to_owned(),
-            namespace: loki.namespace.clone(),
-        },
-        delivery::Deployed {
-            component: "tempo",
-            chart: tempo_chart,
-            release: tempo.release.to_owned(),
-            namespace: tempo.namespace.clone(),
-        },
-        delivery::Deployed {
-            component: "pyroscope",
-            chart: crate::charts::PYROSCOPE,
-            release: pyroscope.release.to_owned(),
-            namespace: pyroscope.namespace.clone(),
-        },
-    ];
-    for (file, template) in [
-        ("alloy/values.yaml", "alloy/values.yaml.j2"),
-        ("alloy/config.alloy", "alloy/config.alloy.j2"),
-        ("alloy/kustomization.yaml", "alloy/kustomization.yaml.j2"),
-    ] {
-        artifacts.push(Artifact {
-            path: format!("{env}/{file}"),
-            template,
-            item: None,
-        });
-    }
-    let mut deployed = deployed;
-    deployed.push(delivery::Deployed {
-        component: "alloy",
-        chart: crate::charts::ALLOY,
-        release: collector.release.to_owned(),
-        namespace: collector.namespace.clone(),
-    });
-    deployed.push(delivery::Deployed {
-        component: "grafana",
-        chart: crate::charts::GRAFANA,
-        release: grafana.release.to_owned(),
-        namespace: grafana.namespace.clone(),
-    });
-    if let Some(sentry) = &sentry {
-        artifacts.push(values("sentry", "sentry/values.yaml.j2"));
-        deployed.push(delivery::Deployed {
-            component: "sentry",
-            chart: crate::charts::SENTRY,
-            release: sentry.release.to_owned(),
-            namespace: sentry.namespace.clone(),
-        });
-    }
-    if let Some(k8sgpt) = &k8sgpt {
-        artifacts.push(values("k8sgpt", "k8sgpt/values.yaml.j2"));
-        for (file, template) in [
-            ("k8sgpt/k8sgpt.yaml", "k8sgpt/k8sgpt.yaml.j2"),
-            ("k8sgpt/kustomization.yaml", "k8sgpt/kustomization.yaml.j2"),
-        ] {
-            artifacts.push(Artifact {
-                path: format!("{env}/{file}"),
-                template,
-                item: None,
-            });
-        }
-        deployed.push(delivery::Deployed {
-            component: "k8sgpt",
-            chart: crate::charts::K8SGPT,
-            release: k8sgpt.release.to_owned(),
-            namespace: k8sgpt.namespace.clone(),
-        });
-    }
-    let (delivery, delivery_artifacts) = delivery::delivery(env, deployed, environment);
-    artifacts.extend(delivery_artifacts);
+    let (delivery, mut artifacts) = delivery::delivery(&components, environment);
+    artifacts.extend(component_artifacts(env, &components));
     artifacts.extend(grafana_artifacts(env, &grafana));
-    let capacity_chart = crate::capacity::chart(&platform.name, &environment.capacity);
-    for (file, template) in [
-        ("CAPACITY.md", "capacity/CAPACITY.md.j2"),
-        ("capacity.svg", "capacity/capacity.svg.j2"),
-    ] {
-        artifacts.push(Artifact {
-            path: format!("{env}/{file}"),
-            template,
-            item: None,
-        });
-    }
     EnvironmentPlan {
         platform: platform.name.clone(),
         environment: env.clone(),
@@ -297,17 +212,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
             platform: platform_tenant,
         },
         tenants,
-        storage: StoragePlan {
-            ceph_namespace: platform.storage.ceph.namespace.clone(),
-            object_store: platform.storage.ceph.object_store.clone(),
-            region: platform.storage.ceph.region.clone(),
-            replicas: platform.storage.ceph.replicas,
-            gateway_port: platform.storage.ceph.gateway_port,
-            gateway_instances: platform.storage.ceph.gateway_instances,
-            storage_class: format!("{}-bucket", platform.storage.ceph.object_store),
-            provisioner: format!("{}.ceph.rook.io/bucket", platform.storage.ceph.namespace),
-            buckets,
-        },
+        storage,
         mimir,
         loki,
         tempo,
@@ -317,7 +222,7 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         delivery,
         grafana,
         capacity: environment.capacity.clone(),
-        capacity_chart,
+        capacity_chart: crate::capacity::chart(&platform.name, &environment.capacity),
         collector,
         sizes: sizes(&environment.compute),
         sentry_sizes: keyed(&environment.compute, crate::compute::SENTRY_WORKLOADS),
@@ -325,6 +230,80 @@ pub fn plan(environment: &EnvironmentSpec) -> EnvironmentPlan {
         compute: environment.compute.clone(),
         artifacts,
     }
+}
+
+/// The trace retention of the default tenant, in hours: Tempo's global retention, for tenants
+/// without a block of their own. Validation guarantees the default tenant is declared.
+fn default_trace_retention(platform: &crate::model::Platform, tenants: &[TenantPlan]) -> String {
+    tenants
+        .iter()
+        .find(|tenant| tenant.id == platform.tenancy.default)
+        .map(|tenant| tenant.traces.retention_hours.clone())
+        .unwrap_or_default()
+}
+
+/// The object store, and a claim for every bucket an enabled component claims, sorted by name,
+/// each with its quota from the spec.
+fn storage(platform: &crate::model::Platform, components: &[&Component], env: &str) -> StoragePlan {
+    let ceph = &platform.storage.ceph;
+    let mut buckets: Vec<BucketPlan> = components
+        .iter()
+        .flat_map(|component| {
+            let namespace = (component.namespace)(platform);
+            (component.buckets.iter())
+                .map(move |bucket| claim(bucket, component.name, namespace, env))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    for bucket in &mut buckets {
+        if let Some(quota) = platform.storage.quotas.get(&bucket.name) {
+            bucket.max_size = quota.max_size.clone();
+            bucket.max_objects = quota.max_objects.map(|n| n.to_string());
+        }
+    }
+    StoragePlan {
+        ceph_namespace: ceph.namespace.clone(),
+        object_store: ceph.object_store.clone(),
+        region: ceph.region.clone(),
+        replicas: ceph.replicas,
+        gateway_port: ceph.gateway_port,
+        gateway_instances: ceph.gateway_instances,
+        storage_class: format!("{}-bucket", ceph.object_store),
+        provisioner: format!("{}.ceph.rook.io/bucket", ceph.namespace),
+        buckets,
+    }
+}
+
+/// The claim of `bucket` by `component` in `namespace`, without a quota. The backends' plans and
+/// `storage.buckets` both build their claims here, so they cannot disagree.
+pub(crate) fn claim(
+    bucket: &catalog::Bucket,
+    component: &str,
+    namespace: &str,
+    env: &str,
+) -> BucketPlan {
+    BucketPlan {
+        name: bucket.name.to_owned(),
+        namespace: namespace.to_owned(),
+        component: component.to_owned(),
+        env_prefix: bucket.env_prefix.to_owned(),
+        max_size: None,
+        max_objects: None,
+        fixed_name: bucket.fixed_name(env),
+    }
+}
+
+/// The files the enabled components render, each about the whole environment.
+fn component_artifacts(env: &str, components: &[&Component]) -> Vec<Artifact> {
+    components
+        .iter()
+        .flat_map(|component| component.files)
+        .map(|(file, template)| Artifact {
+            path: format!("{env}/{file}"),
+            template,
+            item: None,
+        })
+        .collect()
 }
 
 /// Requests as the plan sizes them; the memory request is also the limit, and no CPU limit.
@@ -367,48 +346,21 @@ fn keyed(
         .collect()
 }
 
-/// Grafana's chart values, its provisioning kustomization, and one file per tenant's data
-/// sources, per dashboard and per alerting resource.
+/// One file per tenant's data sources and per dashboard, in Grafana's provisioning directory
+/// (the catalog lists the provisioning files about the whole environment).
 fn grafana_artifacts(env: &str, grafana: &GrafanaPlan) -> Vec<Artifact> {
     let dir = format!("{env}/{}", grafana::PROVISIONING_DIR);
-    let mut artifacts = vec![
-        Artifact {
-            path: format!("{env}/grafana/values.yaml"),
-            template: "grafana/values.yaml.j2",
-            item: None,
-        },
-        Artifact {
-            path: format!("{dir}/kustomization.yaml"),
-            template: "grafana/kustomization.yaml.j2",
-            item: None,
-        },
-    ];
-    for set in &grafana.datasources {
-        artifacts.push(Artifact {
-            path: format!("{dir}/datasources/{}.yaml", set.tenant),
-            template: "grafana/datasources.yaml.j2",
-            item: serde_json::to_value(set).ok(),
-        });
-    }
-    for dashboard in &grafana.dashboards {
-        artifacts.push(Artifact {
-            path: format!("{dir}/{}", dashboard.path),
-            template: "grafana/dashboard.json.j2",
-            item: serde_json::to_value(dashboard).ok(),
-        });
-    }
-    for (file, template) in grafana::ALERTING_FILES.iter().zip([
-        "grafana/alerting/contact-points.yaml.j2",
-        "grafana/alerting/policies.yaml.j2",
-        "grafana/alerting/rules.yaml.j2",
-    ]) {
-        artifacts.push(Artifact {
-            path: format!("{dir}/alerting/{file}"),
-            template,
-            item: None,
-        });
-    }
-    artifacts
+    let datasources = grafana.datasources.iter().map(|set| Artifact {
+        path: format!("{dir}/datasources/{}.yaml", set.tenant),
+        template: "grafana/datasources.yaml.j2",
+        item: Some(Item::Datasources(set.clone())),
+    });
+    let dashboards = grafana.dashboards.iter().map(|dashboard| Artifact {
+        path: format!("{dir}/{}", dashboard.path),
+        template: "grafana/dashboard.json.j2",
+        item: Some(Item::Dashboard(dashboard.clone())),
+    });
+    datasources.chain(dashboards).collect()
 }
 
 /// Requests from the spec; the memory request is also the limit (an out-of-memory kill is

@@ -10,7 +10,7 @@ use crate::model::{Duration, MAX_EXACT, Platform, TracesMode};
 
 // The bucket list moves to the component catalog (issue 13); until then, this one line reads it
 // from `plan`.
-use crate::plan::BUCKET_NAMES;
+use crate::catalog::BUCKET_NAMES;
 
 use super::names::{check_label_key, check_tenant_id, shorten};
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::charts;
+use crate::catalog;
 use crate::diagnostic::{Problem, SourceFile, did_you_mean};
 use crate::document::{Document, Origin};
 use crate::load::{LoadedSpec, VERSIONS_DIR};
@@ -21,7 +21,7 @@ pub(super) fn chart_versions(
     declared_at: Origin,
     problems: &mut Vec<Problem>,
 ) -> BTreeMap<String, String> {
-    let used = charts::used_by(platform);
+    let used = catalog::used_by(platform);
     let example: String = used
         .iter()
         .map(|c| format!("{}: <version>", c.name))
@@ -95,7 +95,7 @@ fn mapping(
 fn entry<'m>(
     file: &SourceFile,
     environment: &str,
-    used: &[charts::Chart],
+    used: &[catalog::Chart],
     key: &'m serde_norway::Value,
     value: &'m serde_norway::Value,
     problems: &mut Vec<Problem>,
@@ -112,7 +112,7 @@ fn entry<'m>(
     let offset = key_offset(&file.text, chart);
     let span: miette::SourceSpan = (offset..offset + chart.len()).into();
     if !used.iter().any(|c| c.name == chart) {
-        let known = charts::ALL.iter().any(|c| c.name == chart);
+        let known = catalog::charts().iter().any(|c| c.name == chart);
         let help = if known {
             format!("environment `{environment}` does not deploy `{chart}`; remove the line")
         } else {
@@ -138,7 +138,7 @@ fn entry<'m>(
         return None;
     }
     match value.as_str() {
-        Some(version) if charts::is_version(version) => Some((chart, version)),
+        Some(version) if catalog::is_version(version) => Some((chart, version)),
         _ => {
             problems.push(
                 Problem::new(
