@@ -12,7 +12,7 @@ use crate::crds::{self, CrdSet};
 use crate::diagnostic::Problem;
 use crate::emit::{MANIFEST_PATH, manifest_text};
 use crate::error::Error;
-use crate::isolation;
+use crate::verify::isolation;
 use crate::load::{self, LoadError};
 use crate::plan::{self, EnvironmentPlan};
 use crate::render::{self, Rendered};

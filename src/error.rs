@@ -9,7 +9,7 @@ use crate::crds::{CrdError, CrdProblem};
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
 use crate::history::HistoryError;
-use crate::isolation::IsolationError;
+use crate::verify::isolation::IsolationError;
 use crate::manual::ManualError;
 use crate::render::RenderError;
 use crate::verify::{ReferenceError, VerifyError};

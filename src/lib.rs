@@ -26,7 +26,6 @@ pub mod explain;
 pub mod format;
 pub mod history;
 pub mod init;
-pub mod isolation;
 pub mod limits;
 pub mod load;
 pub mod manual;

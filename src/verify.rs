@@ -6,7 +6,8 @@
 //! without duplicate keys. Alloy files go through lgtmc's own Alloy parser and checker; SVG images
 //! must be well-formed XML with an `svg` root (`Format::parse`). Then `cross_check`
 //! (`verify/references.rs`) checks that the files agree with each other; `isolation` and, with
-//! `--crds`, `crds::check_tree` read the same tree.
+//! `--crds`, `crds::check_tree` read the same tree; `verify/isolation.rs` checks Grafana's tenant
+//! isolation on it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use serde_json::Value;
 use crate::format::{Format, ParseError, Parsed};
 use crate::render::Rendered;
 
+pub mod isolation;
 mod references;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]

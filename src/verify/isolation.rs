@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::plan::EnvironmentPlan;
 use crate::plan::grafana::{EXPRESSION_DATASOURCE, PROVISIONING_DIR};
 use crate::render::Rendered;
-use crate::verify::ParsedTree;
+use super::ParsedTree;
 
 /// The header that carries the tenant, and the only one a data source may send it in.
 const TENANT_HEADER: &str = "X-Scope-OrgID";
