@@ -100,6 +100,24 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, YamlErr
     Ok(serde_norway::from_str(text)?)
 }
 
+/// A single-document YAML map, its entries in the file's order: a key that is not a string is
+/// `None` (so the caller can name the entry), every value as JSON. An empty text is an empty
+/// map. A versions file is read this way.
+pub fn map_entries(text: &str) -> Result<Vec<(Option<String>, Value)>, YamlError> {
+    let mapping: Option<serde_norway::Mapping> = serde_norway::from_str(text)?;
+    Ok(mapping
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| {
+            let key = match key {
+                serde_norway::Value::String(key) => Some(key),
+                _ => None,
+            };
+            (key, to_json(value))
+        })
+        .collect())
+}
+
 /// A value written as block YAML, keys in the order the value gives them. Serialised by serde,
 /// so strings are quoted wherever YAML needs it.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {

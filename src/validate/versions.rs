@@ -49,7 +49,7 @@ pub(super) fn chart_versions(
         }
     }
     for chart in &used {
-        if !mapping.contains_key(chart.name) {
+        if !mapping.iter().any(|(key, _)| key.as_deref() == Some(chart.name)) {
             problems.push(
                 Problem::new(
                     file,
@@ -69,11 +69,11 @@ fn mapping(
     file: &SourceFile,
     example: &str,
     problems: &mut Vec<Problem>,
-) -> Option<serde_norway::Mapping> {
-    match serde_norway::from_str::<Option<serde_norway::Mapping>>(&file.text) {
-        Ok(mapping) => Some(mapping.unwrap_or_default()),
+) -> Option<Vec<(Option<String>, serde_json::Value)>> {
+    match crate::yaml::map_entries(&file.text) {
+        Ok(entries) => Some(entries),
         Err(error) => {
-            let offset = error.location().map_or(0, |l| l.index());
+            let offset = error.offset;
             problems.push(
                 Problem::new(
                     file,
@@ -96,11 +96,11 @@ fn entry<'m>(
     file: &SourceFile,
     environment: &str,
     used: &[catalog::Chart],
-    key: &'m serde_norway::Value,
-    value: &'m serde_norway::Value,
+    key: &'m Option<String>,
+    value: &'m serde_json::Value,
     problems: &mut Vec<Problem>,
 ) -> Option<(&'m str, &'m str)> {
-    let Some(chart) = key.as_str() else {
+    let Some(chart) = key.as_deref() else {
         problems.push(Problem::new(
             file,
             (0..0).into(),
