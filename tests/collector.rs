@@ -81,19 +81,6 @@ fn string(expr: &Expr) -> &str {
     }
 }
 
-/// The `X-Scope-OrgID` of a `headers = { … }` object.
-fn org_id(body: &[Stmt]) -> &str {
-    match attribute(body, "headers") {
-        Expr::Object { fields, .. } => {
-            assert_eq!(fields.len(), 1, "one header");
-            let field = &fields[0];
-            assert!(field.quoted && field.key == "X-Scope-OrgID", "{field:?}");
-            string(&field.value)
-        }
-        other => panic!("headers: {other:?}"),
-    }
-}
-
 /// A list of references, as dotted paths.
 fn references(expr: &Expr) -> Vec<String> {
     match expr {
@@ -105,38 +92,129 @@ fn references(expr: &Expr) -> Vec<String> {
     }
 }
 
-/// The tenant every component routes to, by the header it finally sends.
+/// The body of the custom component `tenant`, which holds one tenant's pipelines.
+fn tenant_declare(body: &[Stmt]) -> &[Stmt] {
+    block(body, &[("declare", Some("tenant"))])
+}
+
+/// The instance of `tenant` labelled `label`.
+fn instance<'a>(body: &'a [Stmt], label: &str) -> &'a [Stmt] {
+    block(body, &[("tenant", Some(label))])
+}
+
+/// An expression joined with `+` as its parts: strings as themselves, references as `{path}`.
+fn parts(expr: &Expr) -> Vec<String> {
+    match expr {
+        Expr::Binary {
+            op: lgtmc::alloy::BinaryOp::Add,
+            left,
+            right,
+            ..
+        } => [parts(left), parts(right)].concat(),
+        Expr::String { value, .. } => vec![value.clone()],
+        other => vec![format!(
+            "{{{}}}",
+            other.path().map(|p| p.join(".")).unwrap_or_default()
+        )],
+    }
+}
+
+/// The tenant's OTTL condition under which its trace pipeline drops a span: the instance's
+/// `trace_drop`, or else the declare's condition with the instance's id put in.
+fn trace_drop(body: &[Stmt], label: &str) -> String {
+    let id = string(attribute(instance(body, label), "id")).to_owned();
+    let has_own = instance(body, label)
+        .iter()
+        .any(|s| matches!(s, Stmt::Attribute { name, .. } if name == "trace_drop"));
+    if has_own {
+        return string(attribute(instance(body, label), "trace_drop")).to_owned();
+    }
+    let conditions = block(
+        tenant_declare(body),
+        &[
+            ("otelcol.processor.filter", Some("traces")),
+            ("trace_conditions", None),
+        ],
+    );
+    let Expr::Array { elements, .. } = attribute(conditions, "conditions") else {
+        panic!("conditions are a list");
+    };
+    assert_eq!(elements.len(), 1);
+    let Expr::Call { callee, args, .. } = &elements[0] else {
+        panic!("coalesce(trace_drop, …)");
+    };
+    assert_eq!(callee.path(), Some(vec!["coalesce"]));
+    assert_eq!(parts(&args[0]), ["{argument.trace_drop.value}"]);
+    parts(&args[1])
+        .into_iter()
+        .map(|part| {
+            if part == "{argument.id.value}" {
+                id.clone()
+            } else {
+                part
+            }
+        })
+        .collect()
+}
+
+/// The custom component `tenant` sends every signal with the instance's id as the header, and
+/// keeps only the targets of that tenant.
 #[track_caller]
-fn assert_tenant_pipelines(body: &[Stmt], label: &str, tenant: &str) {
-    let remote_write = block(
-        body,
-        &[("prometheus.remote_write", Some(label)), ("endpoint", None)],
-    );
-    assert_eq!(org_id(remote_write), tenant, "metrics of {label}");
-    let exporter = block(
-        body,
-        &[("otelcol.exporter.otlp", Some(label)), ("client", None)],
-    );
-    assert_eq!(org_id(exporter), tenant, "traces of {label}");
-    let write = block(
-        body,
-        &[("pyroscope.write", Some(label)), ("endpoint", None)],
-    );
-    assert_eq!(org_id(write), tenant, "profiles of {label}");
-    // The metrics pipeline keeps exactly this tenant's targets, and writes to its writer.
-    let keep = block(
-        body,
-        &[("discovery.relabel", Some(&format!("metrics_{label}")))],
-    );
-    let rule = blocks(keep, "rule")[0];
-    assert_eq!(string(attribute(rule, "regex")), tenant);
-    let scrape = block(
-        body,
-        &[("prometheus.scrape", Some(&format!("pods_{label}")))],
+fn assert_declare_routes_by_id(body: &[Stmt]) {
+    let declare = tenant_declare(body);
+    let header = |path: &[(&str, Option<&str>)]| match attribute(block(declare, path), "headers") {
+        Expr::Object { fields, .. } => {
+            assert_eq!(fields.len(), 1, "one header");
+            assert!(fields[0].quoted && fields[0].key == "X-Scope-OrgID");
+            parts(&fields[0].value)
+        }
+        other => panic!("headers: {other:?}"),
+    };
+    for path in [
+        [
+            ("prometheus.remote_write", Some("tenant")),
+            ("endpoint", None),
+        ],
+        [("otelcol.exporter.otlp", Some("traces")), ("client", None)],
+        [("pyroscope.write", Some("tenant")), ("endpoint", None)],
+    ] {
+        assert_eq!(header(&path), ["{argument.id.value}"], "{path:?}");
+    }
+    let keep = blocks(
+        block(declare, &[("discovery.relabel", Some("metrics"))]),
+        "rule",
+    )[0];
+    assert_eq!(
+        references(attribute(keep, "source_labels")).len(),
+        2,
+        "__tenant and __signal"
     );
     assert_eq!(
+        parts(attribute(keep, "regex")),
+        ["{argument.id.value}", ";metrics"]
+    );
+    let scrape = block(declare, &[("prometheus.scrape", Some("pods"))]);
+    assert_eq!(
         references(attribute(scrape, "forward_to")),
-        [format!("prometheus.remote_write.{label}.receiver")]
+        ["prometheus.remote_write.tenant.receiver"]
+    );
+    let scrape = block(declare, &[("pyroscope.scrape", Some("cpu"))]);
+    assert_eq!(
+        references(attribute(scrape, "forward_to")),
+        ["pyroscope.write.tenant.receiver"]
+    );
+}
+
+/// The tenant every pipeline of the instance `label` routes to: the id it passes, which the
+/// custom component sends as the header of every write.
+#[track_caller]
+fn assert_tenant_pipelines(body: &[Stmt], label: &str, tenant: &str) {
+    assert_declare_routes_by_id(body);
+    let instance = instance(body, label);
+    assert_eq!(string(attribute(instance, "id")), tenant, "id of {label}");
+    assert_eq!(
+        references(attribute(instance, "targets")),
+        ["discovery.relabel.signals.output"]
     );
 }
 
@@ -154,30 +232,16 @@ fn awkward_tenant_names_give_valid_labels_and_exact_headers() {
     assert_tenant_pipelines(&file.body, "team_a", "team-a");
     assert_tenant_pipelines(&file.body, "t_1st", "1st");
     assert_tenant_pipelines(&file.body, "platform", "platform");
-    // Profiles: one scrape per opted-in type, each writing to the tenant's writer.
-    let scrape = block(&file.body, &[("pyroscope.scrape", Some("cpu_t_1st"))]);
-    assert_eq!(
-        references(attribute(scrape, "forward_to")),
-        ["pyroscope.write.t_1st.receiver"]
-    );
     // Traces: the filter of `1st` drops every span whose tenant is not exactly `1st`.
-    let conditions = block(
-        &file.body,
-        &[
-            ("otelcol.processor.filter", Some("t_1st")),
-            ("trace_conditions", None),
-        ],
+    assert_eq!(
+        trace_drop(&file.body, "t_1st"),
+        r#"attributes["k8s.pod.label.platform.example.com/tenant"] != "1st""#
     );
-    match attribute(conditions, "conditions") {
-        Expr::Array { elements, .. } => {
-            assert_eq!(elements.len(), 1);
-            assert_eq!(
-                string(&elements[0]),
-                r#"attributes["k8s.pod.label.platform.example.com/tenant"] != "1st""#
-            );
-        }
-        other => panic!("{other:?}"),
-    }
+    // The default drops exactly the spans another declared tenant claims.
+    assert_eq!(
+        trace_drop(&file.body, "platform"),
+        r#"IsMatch(attributes["k8s.pod.label.platform.example.com/tenant"], "^(?:1st|agents|dev|team-a)$")"#
+    );
     // The declared tenants, and only they, are recognised in the pod label.
     let tenants = block(&file.body, &[("discovery.relabel", Some("tenants"))]);
     assert_eq!(
@@ -188,42 +252,6 @@ fn awkward_tenant_names_give_valid_labels_and_exact_headers() {
     for key in components(&text, &file).keys() {
         assert!(!key.contains("team-a") && !key.ends_with(".1st"), "{key}");
     }
-}
-
-/// The labels of the per-tenant components of one tenant, by signal.
-fn pipeline(label: &str) -> BTreeMap<&'static str, BTreeSet<String>> {
-    let types = ["block", "cpu", "goroutine", "memory", "mutex"];
-    BTreeMap::from([
-        (
-            "metrics",
-            BTreeSet::from([
-                format!("discovery.relabel.metrics_{label}"),
-                format!("prometheus.scrape.pods_{label}"),
-                format!("prometheus.remote_write.{label}"),
-            ]),
-        ),
-        (
-            "traces",
-            BTreeSet::from([
-                format!("otelcol.processor.filter.{label}"),
-                format!("otelcol.processor.batch.{label}"),
-                format!("otelcol.exporter.otlp.{label}"),
-            ]),
-        ),
-        (
-            "profiles",
-            types
-                .iter()
-                .flat_map(|t| {
-                    [
-                        format!("discovery.relabel.pprof_{t}_{label}"),
-                        format!("pyroscope.scrape.{t}_{label}"),
-                    ]
-                })
-                .chain([format!("pyroscope.write.{label}")])
-                .collect(),
-        ),
-    ])
 }
 
 #[test]
@@ -246,21 +274,11 @@ fn adding_a_tenant_adds_one_pipeline_per_signal_and_nothing_else() {
         .filter(|k| !before.contains_key(*k))
         .cloned()
         .collect();
-    let expected = pipeline("extra_1");
+    // One instance of the custom component `tenant` holds every pipeline of the new tenant.
     assert_eq!(
         added,
-        expected
-            .values()
-            .flatten()
-            .cloned()
-            .collect::<BTreeSet<_>>(),
+        BTreeSet::from(["tenant.extra_1".to_owned()]),
         "added components"
-    );
-    // Logs have one pipeline for every tenant: nothing is added for them.
-    assert!(
-        !added
-            .iter()
-            .any(|c| c.starts_with("loki.") || c.ends_with(".logs"))
     );
     // Of the existing components, only the three that list the tenants change: the regex of
     // declared tenants, the fan-out to the trace filters, and the default tenant's trace filter.
@@ -273,8 +291,8 @@ fn adding_a_tenant_adds_one_pipeline_per_signal_and_nothing_else() {
         changed,
         BTreeSet::from([
             "discovery.relabel.tenants",
-            "otelcol.processor.filter.platform",
             "otelcol.processor.k8sattributes.default",
+            "tenant.platform",
         ])
     );
     assert_tenant_pipelines(&file.body, "extra_1", "extra-1");
@@ -286,10 +304,7 @@ fn adding_a_tenant_adds_one_pipeline_per_signal_and_nothing_else() {
             ("output", None),
         ],
     );
-    assert!(
-        references(attribute(fan_out, "traces"))
-            .contains(&"otelcol.processor.filter.extra_1.input".to_owned())
-    );
+    assert!(references(attribute(fan_out, "traces")).contains(&"tenant.extra_1.traces".to_owned()));
 }
 
 #[test]
@@ -339,18 +354,19 @@ fn the_heartbeat_goes_to_the_platform_tenant_with_the_node_name() {
         let scrape = block(body, &[("prometheus.scrape", Some(name))]);
         assert_eq!(
             references(attribute(scrape, "forward_to")),
-            ["prometheus.remote_write.agents.receiver"],
+            ["tenant.agents.metrics"],
             "{name}"
         );
     }
-    let remote_write = block(
+    assert_tenant_pipelines(body, "agents", "agents");
+    let exports = block(
         body,
-        &[
-            ("prometheus.remote_write", Some("agents")),
-            ("endpoint", None),
-        ],
+        &[("declare", Some("tenant")), ("export", Some("metrics"))],
     );
-    assert_eq!(org_id(remote_write), "agents");
+    assert_eq!(
+        references(attribute(exports, "value")),
+        ["prometheus.remote_write.tenant.receiver"]
+    );
     // Pods without the label still go to the default tenant, `platform`.
     let tenants = block(body, &[("discovery.relabel", Some("tenants"))]);
     assert_eq!(
@@ -432,20 +448,7 @@ fn one_tenant_routes_everything_to_it() {
         .collect();
     repo.write("platform.kdl", &trimmed);
     let (_, file) = rendered_config(&repo);
-    let conditions = block(
-        &file.body,
-        &[
-            ("otelcol.processor.filter", Some("platform")),
-            ("trace_conditions", None),
-        ],
-    );
-    match attribute(conditions, "conditions") {
-        Expr::Array { elements, .. } => {
-            assert_eq!(elements.len(), 1);
-            assert_eq!(string(&elements[0]), "false");
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(trace_drop(&file.body, "platform"), "false");
     assert_tenant_pipelines(&file.body, "platform", "platform");
 }
 
@@ -577,5 +580,51 @@ fn collector_files() {
                 "{env}/alloy/{file} differs from dev beyond its header"
             );
         }
+    }
+}
+
+/// How many tenants the size test declares: the issue's target platform (issue 14).
+const MANY_TENANTS: usize = 2_000;
+/// The bound on `config.alloy` at that many tenants: far below Kubernetes' 1 MiB object limit,
+/// which the ConfigMap must stay under twice over (a client-side apply stores the object again
+/// in its `last-applied-configuration` annotation).
+const MAX_CONFIG_BYTES: usize = 320 * 1024;
+const MAX_OBJECT_BYTES: usize = 1024 * 1024;
+
+/// The collector's configuration grows by a few lines per tenant (one instance of the custom
+/// component `tenant`), so 2,000 tenants fit in every environment's ConfigMap.
+#[test]
+fn the_collector_config_fits_its_config_map_at_2000_tenants() {
+    let repo = Repo::example();
+    let extra: String = (3..MANY_TENANTS)
+        .map(|i| format!("    tenant \"team-{i:04}\" ingestion-rate=1000 retention=\"7d\"\n"))
+        .collect();
+    repo.edit(
+        "platform.kdl",
+        TENANT_LINE,
+        &format!("{TENANT_LINE}{extra}"),
+    );
+    assert_exit(&repo.run(&["render"]), 0);
+    for env in ["dev", "staging", "prod"] {
+        let text = repo.read(&format!("out/{env}/alloy/config.alloy"));
+        let file = lgtmc::alloy::validate(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        let instances = file
+            .body
+            .iter()
+            .filter(|s| matches!(s, Stmt::Block { name, .. } if name.join(".") == "tenant"))
+            .count();
+        assert_eq!(instances, MANY_TENANTS, "{env}: one instance per tenant");
+        assert!(
+            text.len() <= MAX_CONFIG_BYTES,
+            "{env}/alloy/config.alloy is {} bytes, more than {MAX_CONFIG_BYTES}",
+            text.len()
+        );
+        // The ConfigMap kustomize generates holds the file as a block scalar, each line
+        // indented; with its metadata and the copy a client-side apply keeps in an annotation.
+        let config_map = text.len() + 4 * text.lines().count() + 1024;
+        assert!(
+            2 * config_map < MAX_OBJECT_BYTES,
+            "{env}: the ConfigMap of config.alloy would be {config_map} bytes"
+        );
     }
 }

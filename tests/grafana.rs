@@ -151,14 +151,17 @@ fn dashboards_are_json_in_their_tenants_folder_querying_only_its_datasources() {
                     .any(|(p, _)| *p == format!("{tenant}/overview.json")),
                 "{tenant} has its overview"
             );
-            assert!(
-                dashboards
-                    .iter()
-                    .any(|(p, _)| *p == format!("platform/ingestion-{tenant}.json")),
-                "{tenant}'s ingestion against its limits"
-            );
         }
-        for name in ["collector-health.json", "object-storage.json"] {
+        // One ingestion dashboard for every tenant, whatever their number.
+        assert!(
+            !dashboards.iter().any(|(p, _)| p.contains("/ingestion-")),
+            "no dashboard per tenant in the platform folder"
+        );
+        for name in [
+            "collector-health.json",
+            "object-storage.json",
+            "ingestion.json",
+        ] {
             assert!(
                 dashboards
                     .iter()
@@ -168,14 +171,29 @@ fn dashboards_are_json_in_their_tenants_folder_querying_only_its_datasources() {
     }
 }
 
-/// The limits drawn on a tenant's ingestion dashboard are the spec's.
+/// The ingestion dashboard shows one tenant at a time, chosen by a `tenant` variable that
+/// queries the platform tenant's own metrics (not a data source variable), and every query is
+/// that tenant's: its ingestion and Mimir's limits for it (the spec's, as Mimir's overrides
+/// exporter reports them).
 #[test]
-fn ingestion_dashboards_draw_the_tenants_limits() {
+fn the_ingestion_dashboard_draws_the_chosen_tenants_limits() {
     let files = rendered();
     let dashboard: Value = serde_json::from_str(
-        &files["prod/grafana/provisioning/dashboards/platform/ingestion-platform.json"],
+        &files["prod/grafana/provisioning/dashboards/platform/ingestion.json"],
     )
     .expect("JSON");
+    let variables = dashboard["templating"]["list"]
+        .as_array()
+        .expect("variables");
+    assert_eq!(variables.len(), 1);
+    let tenant = &variables[0];
+    assert_eq!(tenant["name"], "tenant");
+    assert_eq!(tenant["type"], "query");
+    assert_eq!(tenant["datasource"]["uid"], "metrics-platform");
+    assert_eq!(
+        tenant["query"]["query"],
+        lgtmc::plan::grafana::TENANT_VARIABLE_QUERY
+    );
     let exprs: Vec<String> = dashboard["panels"]
         .as_array()
         .expect("panels")
@@ -183,14 +201,19 @@ fn ingestion_dashboards_draw_the_tenants_limits() {
         .flat_map(|panel| panel["targets"].as_array().cloned().unwrap_or_default())
         .filter_map(|target| target["expr"].as_str().map(str::to_owned))
         .collect();
-    // platform.kdl: ingestion-rate=100000 max-series=5000000, logs ingestion-rate-mb=10.
-    for limit in [
-        "vector(100000)",
-        "vector(5000000)",
-        "vector(10485760)",
-        "sum(rate(cortex_distributor_received_samples_total{user=\"platform\"}[$__rate_interval]))",
+    for expr in [
+        "max(cortex_limits_overrides{limit_name=\"ingestion_rate\", user=\"$tenant\"})",
+        "max(cortex_limits_overrides{limit_name=\"max_global_series_per_user\", user=\"$tenant\"})",
+        "sum(rate(cortex_distributor_received_samples_total{user=\"$tenant\"}[$__rate_interval]))",
+        "sum(rate(loki_distributor_bytes_received_total{tenant=\"$tenant\"}[$__rate_interval]))",
     ] {
-        assert!(exprs.iter().any(|e| e == limit), "{limit} not in {exprs:?}");
+        assert!(exprs.iter().any(|e| e == expr), "{expr} not in {exprs:?}");
+    }
+    for expr in &exprs {
+        assert!(
+            expr.contains("\"$tenant\""),
+            "{expr} is not the chosen tenant's"
+        );
     }
 }
 
@@ -262,7 +285,7 @@ fn alerting_follows_the_provisioning_format_and_keeps_the_webhook_out() {
 }
 
 /// Every rule expression parses as PromQL, as do the PromQL queries of every dashboard (with
-/// Grafana's interval variables replaced).
+/// Grafana's interval variable and the ingestion dashboard's `tenant` variable replaced).
 #[test]
 fn alert_rule_and_dashboard_expressions_are_promql() {
     let files = rendered();
@@ -286,7 +309,9 @@ fn alert_rule_and_dashboard_expressions_are_promql() {
                         continue;
                     }
                     let expr = target["expr"].as_str().expect("expr");
-                    let expr = expr.replace("$__rate_interval", "5m");
+                    let expr = expr
+                        .replace("$__rate_interval", "5m")
+                        .replace("$tenant", "platform");
                     assert!(!expr.contains('$'), "{path}: `{expr}`");
                     promql_parser::parser::parse(&expr)
                         .unwrap_or_else(|e| panic!("{path}: `{expr}`: {e}"));

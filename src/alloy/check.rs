@@ -1,6 +1,12 @@
 //! Semantic checks on a parsed Alloy file: block labels must be identifiers, components
 //! must be unique, and every reference must resolve to a declared component.
 //!
+//! Custom components (`declare "name" { … }`) are checked as Alloy scopes them: a declare's body
+//! sees its own components, its `argument.<name>.value`s and the custom components declared
+//! around it, never a component outside it; an instance (`name "label" { … }`) sets only
+//! arguments the declare has and every one that is not optional; a reference to an instance
+//! (`name.label.x`) names one of the declare's `export`s.
+//!
 //! These are the mistakes a template can make while still producing valid syntax, and
 //! Alloy would only report them when the pod starts.
 
@@ -40,21 +46,37 @@ const STDLIB: &[&str] = &[
     "yaml_decode",
 ];
 
+/// The blocks of a declare's body that define its interface rather than components.
+const INTERFACE_BLOCKS: [&str; 2] = ["argument", "export"];
+
 /// Suggestions further away than this are noise rather than a likely typo.
 const MAX_SUGGESTION_DISTANCE: usize = 3;
+
+type Diags = Vec<(String, Span)>;
+
+/// A custom component: what its `declare` block says about its interface.
+#[derive(Debug, Clone, Default)]
+struct Declared {
+    name: String,
+    /// Every argument, and whether an instance must set it (not `optional = true`).
+    arguments: BTreeMap<String, bool>,
+    exports: BTreeSet<String>,
+}
+
+/// What the references of one body (the file, or a declare's body) can resolve to.
+struct Scope<'a> {
+    components: BTreeSet<String>,
+    /// Instances of custom components, `name.label` → the custom component.
+    instances: BTreeMap<String, &'a Declared>,
+    /// Inside a declare: its interface, for `argument.<name>.value`.
+    arguments: Option<&'a Declared>,
+}
 
 /// Run every semantic check; errors come back sorted by position.
 pub fn check(file: &File) -> Vec<AlloyError> {
     let src = file.source();
-    let mut diags: Vec<(String, Span)> = Vec::new();
-    let components = declare(src, &file.body, &mut diags);
-    let mut refs = Vec::new();
-    walk(&file.body, &mut refs, &mut diags);
-    for (path, span) in refs {
-        if let Some(message) = resolve(&path, &components) {
-            diags.push((message, span));
-        }
-    }
+    let mut diags = Diags::new();
+    check_body(src, &file.body, &BTreeMap::new(), None, &mut diags);
     diags.sort_by_key(|(_, span)| span.start);
     diags
         .into_iter()
@@ -62,17 +84,186 @@ pub fn check(file: &File) -> Vec<AlloyError> {
         .collect()
 }
 
-/// Collect component names (`name.parts.label`) and report duplicate top-level blocks.
-fn declare(src: &str, body: &[Stmt], diags: &mut Vec<(String, Span)>) -> BTreeSet<String> {
-    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
-    let mut components = BTreeSet::new();
+/// Check one scope: the file's top level, or the body of a declare (`arguments`).
+fn check_body(
+    src: &str,
+    body: &[Stmt],
+    outer: &BTreeMap<String, Declared>,
+    arguments: Option<&Declared>,
+    diags: &mut Diags,
+) {
+    // The custom components this body sees: those around it and those it declares.
+    let mut declares = outer.clone();
+    for (label, inner) in declare_blocks(body) {
+        declares.insert(label.to_owned(), interface(label, inner));
+    }
+    let (components, instances) = collect_components(src, body, &declares, diags);
+    let scope = Scope {
+        components,
+        instances,
+        arguments,
+    };
+    let mut refs = Vec::new();
+    for stmt in body {
+        match stmt {
+            Stmt::Block {
+                name,
+                label: Some(label),
+                body: inner,
+                ..
+            } if is_declare(name) => {
+                label_check(stmt, diags);
+                check_body(src, inner, &declares, declares.get(label.as_str()), diags);
+            }
+            Stmt::Block {
+                name,
+                label: Some(_),
+                body: inner,
+                span,
+                ..
+            } if custom(name, &declares).is_some() => {
+                label_check(stmt, diags);
+                if let Some(declared) = custom(name, &declares) {
+                    instance(declared, inner, *span, diags);
+                }
+                walk(inner, &mut refs, diags);
+            }
+            other => walk(std::slice::from_ref(other), &mut refs, diags),
+        }
+    }
+    for (path, span) in refs {
+        if let Some(message) = resolve_in(&path, &scope) {
+            diags.push((message, span));
+        }
+    }
+}
+
+fn is_declare(name: &[String]) -> bool {
+    name.len() == 1 && name[0] == "declare"
+}
+
+/// The custom component a block instantiates, if its name is one.
+fn custom<'d>(name: &[String], declares: &'d BTreeMap<String, Declared>) -> Option<&'d Declared> {
+    match name {
+        [single] => declares.get(single),
+        _ => None,
+    }
+}
+
+/// The labelled `declare` blocks directly in `body`.
+fn declare_blocks(body: &[Stmt]) -> impl Iterator<Item = (&str, &[Stmt])> {
+    body.iter().filter_map(|stmt| match stmt {
+        Stmt::Block {
+            name,
+            label: Some(label),
+            body,
+            ..
+        } if is_declare(name) => Some((label.as_str(), body.as_slice())),
+        _ => None,
+    })
+}
+
+/// A declare's arguments (required unless `optional = true`) and exports.
+fn interface(name: &str, body: &[Stmt]) -> Declared {
+    let mut declared = Declared {
+        name: name.to_owned(),
+        ..Declared::default()
+    };
     for stmt in body {
         let Stmt::Block {
             name,
-            label,
-            body: inner,
-            span,
+            label: Some(label),
+            body,
             ..
+        } = stmt
+        else {
+            continue;
+        };
+        match name.as_slice() {
+            [kind] if kind == "argument" => {
+                let optional = body.iter().any(|s| {
+                    matches!(s, Stmt::Attribute { name, value: Expr::Bool { value: true, .. }, .. } if name == "optional")
+                });
+                declared.arguments.insert(label.clone(), !optional);
+            }
+            [kind] if kind == "export" => {
+                declared.exports.insert(label.clone());
+            }
+            _ => {}
+        }
+    }
+    declared
+}
+
+/// An instance sets only the custom component's arguments, each at most once, and every
+/// required one.
+fn instance(declared: &Declared, body: &[Stmt], span: Span, diags: &mut Diags) {
+    let mut set = BTreeSet::new();
+    for stmt in body {
+        match stmt {
+            Stmt::Attribute { name, span, .. } => {
+                if !declared.arguments.contains_key(name) {
+                    diags.push((
+                        format!(
+                            "unknown argument {name:?} of custom component {:?}{}",
+                            declared.name,
+                            known(declared.arguments.keys())
+                        ),
+                        *span,
+                    ));
+                } else if !set.insert(name.as_str()) {
+                    diags.push((format!("argument {name:?} is set twice"), *span));
+                }
+            }
+            Stmt::Block { name, span, .. } => diags.push((
+                format!(
+                    "custom component {:?} takes arguments, not a block {:?}",
+                    declared.name,
+                    name.join(".")
+                ),
+                *span,
+            )),
+        }
+    }
+    for (argument, _) in declared
+        .arguments
+        .iter()
+        .filter(|(name, required)| **required && !set.contains(name.as_str()))
+    {
+        diags.push((
+            format!(
+                "missing argument {argument:?} of custom component {:?}",
+                declared.name
+            ),
+            span,
+        ));
+    }
+}
+
+/// `; it has "a", "b"` (or `; it has none`), for a message about a name that is not there.
+fn known<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<String> = names.map(|n| format!("{n:?}")).collect();
+    if names.is_empty() {
+        "; it has none".to_owned()
+    } else {
+        format!("; it has {}", names.join(", "))
+    }
+}
+
+/// Collect component names (`name.parts.label`) and instances of custom components, and report
+/// duplicate blocks. Interface blocks (`argument`, `export`) and declares are no components.
+fn collect_components<'d>(
+    src: &str,
+    body: &[Stmt],
+    declares: &'d BTreeMap<String, Declared>,
+    diags: &mut Diags,
+) -> (BTreeSet<String>, BTreeMap<String, &'d Declared>) {
+    let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+    let mut components = BTreeSet::new();
+    let mut instances = BTreeMap::new();
+    for stmt in body {
+        let Stmt::Block {
+            name, label, span, ..
         } = stmt
         else {
             continue;
@@ -92,25 +283,16 @@ fn declare(src: &str, body: &[Stmt], diags: &mut Vec<(String, Span)>) -> BTreeSe
             continue;
         }
         seen.insert(key.clone(), *span);
-        if label.is_some() {
-            components.insert(key);
+        let interface_block = matches!(name.as_slice(), [kind] if INTERFACE_BLOCKS.contains(&kind.as_str()) || kind == "declare");
+        if label.is_none() || interface_block {
+            continue;
         }
-        // A module's arguments and components live inside `declare`; scoping them to the
-        // module is not worth it here, but they must not be reported as unknown.
-        if name.len() == 1 && name.first().is_some_and(|n| n == "declare") {
-            for child in inner {
-                if let Stmt::Block {
-                    name,
-                    label: Some(label),
-                    ..
-                } = child
-                {
-                    components.insert(component_key(name, Some(label)));
-                }
-            }
+        if let Some(declared) = custom(name, declares) {
+            instances.insert(key.clone(), declared);
         }
+        components.insert(key);
     }
-    components
+    (components, instances)
 }
 
 fn component_key(name: &[String], label: Option<&str>) -> String {
@@ -122,25 +304,31 @@ fn component_key(name: &[String], label: Option<&str>) -> String {
     key
 }
 
+/// A block's label must be an identifier.
+fn label_check(stmt: &Stmt, diags: &mut Diags) {
+    if let Stmt::Block {
+        label: Some(label),
+        label_span,
+        span,
+        ..
+    } = stmt
+        && !is_identifier(label)
+    {
+        let message = format!(
+            "invalid block label {label:?}: labels must be identifiers \
+             (letters, digits and _, not starting with a digit)"
+        );
+        diags.push((message, label_span.unwrap_or(*span)));
+    }
+}
+
 /// Check labels everywhere and gather every reference expression with its span.
-fn walk(body: &[Stmt], refs: &mut Vec<(Vec<String>, Span)>, diags: &mut Vec<(String, Span)>) {
+fn walk(body: &[Stmt], refs: &mut Vec<(Vec<String>, Span)>, diags: &mut Diags) {
     for stmt in body {
         match stmt {
             Stmt::Attribute { value, .. } => collect_refs(value, refs),
-            Stmt::Block {
-                label,
-                label_span,
-                body,
-                span,
-                ..
-            } => {
-                if let Some(label) = label.as_deref().filter(|l| !is_identifier(l)) {
-                    let message = format!(
-                        "invalid block label {label:?}: labels must be identifiers \
-                         (letters, digits and _, not starting with a digit)"
-                    );
-                    diags.push((message, label_span.unwrap_or(*span)));
-                }
+            Stmt::Block { body, .. } => {
+                label_check(stmt, diags);
                 walk(body, refs, diags);
             }
         }
@@ -178,6 +366,43 @@ fn collect_refs(expr: &Expr, refs: &mut Vec<(Vec<String>, Span)>) {
         | Expr::Null { .. }
         | Expr::Ident { .. } => {}
     }
+}
+
+/// `None` if `path` resolves in `scope`: an argument of the enclosing declare
+/// (`argument.<name>.value`), an export of a custom component's instance, or else as `resolve`
+/// says.
+fn resolve_in(path: &[String], scope: &Scope<'_>) -> Option<String> {
+    if let (Some(declared), [root, rest @ ..]) = (scope.arguments, path)
+        && root == "argument"
+    {
+        return match rest {
+            [name, field, ..] if declared.arguments.contains_key(name) && field == "value" => None,
+            [name, ..] if declared.arguments.contains_key(name) => Some(format!(
+                "argument {name:?} of custom component {:?} is read as `argument.{name}.value`",
+                declared.name
+            )),
+            [name, ..] => Some(format!(
+                "unknown argument {name:?} of custom component {:?}{}",
+                declared.name,
+                known(declared.arguments.keys())
+            )),
+            [] => Some("`argument` is read as `argument.<name>.value`".to_owned()),
+        };
+    }
+    if let [kind, label, rest @ ..] = path
+        && let Some(declared) = scope.instances.get(&format!("{kind}.{label}"))
+    {
+        return match rest {
+            [export, ..] if !declared.exports.contains(export) => Some(format!(
+                "custom component {:?} has no export {export:?} (in reference {:?}){}",
+                declared.name,
+                path.join("."),
+                known(declared.exports.iter())
+            )),
+            _ => None,
+        };
+    }
+    resolve(path, &scope.components)
 }
 
 fn prefix(path: &[String], n: usize) -> String {
@@ -248,104 +473,4 @@ fn levenshtein(a: &str, b: &str) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::alloy::parse;
-
-    fn check_src(src: &str) -> Vec<String> {
-        let file = parse(src).unwrap_or_else(|e| panic!("syntax: {e:?}"));
-        check(&file).iter().map(ToString::to_string).collect()
-    }
-
-    #[test]
-    fn fixture_is_clean() {
-        assert_eq!(
-            check_src(include_str!("testdata/valid.alloy")),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
-    fn unknown_reference_with_suggestion() {
-        let src = "prometheus.scrape \"pods\" {\n  targets    = []\n  \
-                   forward_to = [prometheus.remote_write.mimr.receiver]\n}\n\n\
-                   prometheus.remote_write \"mimir\" {}\n";
-        assert_eq!(
-            check_src(src),
-            [
-                "3:17: unknown component \"prometheus.remote_write.mimr\" in reference \
-              \"prometheus.remote_write.mimr.receiver\"; did you mean \"prometheus.remote_write.mimir\"?"
-            ]
-        );
-    }
-
-    #[test]
-    fn unknown_reference_anywhere_without_close_match() {
-        let src = "otelcol.receiver.otlp \"in\" {\n  output {\n    traces = [otelcol.exporter.otlp.tempo.input]\n  }\n}\n\
-                   loki.write \"w\" {\n  external_labels = { a = string.format(\"%s\", loki.source.x.y[0]) }\n}\n\
-                   x = nope\n";
-        assert_eq!(
-            check_src(src),
-            [
-                "3:15: unknown component \"otelcol.exporter.otlp.tempo\" in reference \
-                 \"otelcol.exporter.otlp.tempo.input\"",
-                "7:47: unknown component \"loki.source.x\" in reference \"loki.source.x.y\"",
-                "9:5: unknown identifier \"nope\"",
-            ]
-        );
-    }
-
-    #[test]
-    fn stdlib_callees_and_longest_prefix_are_accepted() {
-        let src = "local.file \"token\" {\n  filename = sys.env(\"TOKEN_FILE\")\n}\n\
-                   a.b \"c\" {}\n\
-                   x \"y\" {\n  v = [a.b.c.d.e, local.file.token.content, constants.hostname, \
-                   coalesce(env(\"A\"), \"b\"), encoding.from_json(\"{}\").k, (a.b.c).x]\n}\n";
-        assert_eq!(check_src(src), Vec::<String>::new());
-    }
-
-    #[test]
-    fn module_declarations_resolve() {
-        let src = "declare \"m\" {\n  argument \"in\" {}\n  loki.write \"w\" {\n    \
-                   external_labels = { a = argument.in.value }\n  }\n  \
-                   export \"out\" {\n    value = loki.write.w.receiver\n  }\n}\n";
-        assert_eq!(check_src(src), Vec::<String>::new());
-    }
-
-    #[test]
-    fn duplicates() {
-        assert_eq!(
-            check_src("loki.write \"default\" {}\nloki.write \"default\" {}\n"),
-            ["2:1: duplicate component \"loki.write.default\" (first declared on line 1)"]
-        );
-        assert_eq!(
-            check_src("logging {}\nloki.write \"logging\" {}\n\nlogging {}\n"),
-            ["4:1: duplicate block \"logging\" (first declared on line 1)"]
-        );
-    }
-
-    #[test]
-    fn bad_labels() {
-        let msg = ": labels must be identifiers (letters, digits and _, not starting with a digit)";
-        assert_eq!(
-            check_src("prometheus.remote_write \"team-a\" {}\n"),
-            [format!("1:25: invalid block label \"team-a\"{msg}")]
-        );
-        assert_eq!(
-            check_src("prometheus.remote_write \"1abc\" {}\n"),
-            [format!("1:25: invalid block label \"1abc\"{msg}")]
-        );
-        assert_eq!(
-            check_src("a \"ok\" {\n  profile.custom \"my thing\" {}\n}\n"),
-            [format!("2:18: invalid block label \"my thing\"{msg}")]
-        );
-    }
-
-    #[test]
-    fn edit_distance() {
-        assert_eq!(levenshtein("mimr", "mimir"), 1);
-        assert_eq!(levenshtein("", "abc"), 3);
-        assert_eq!(levenshtein("kitten", "sitting"), 3);
-        assert_eq!(levenshtein("é", "e"), 1);
-    }
-}
+mod tests;

@@ -1,10 +1,12 @@
 //! Alloy configuration syntax: the AST, the error type and the entry points that let
 //! `lgtmc` refuse to write a `config.alloy` that Alloy would reject.
 //!
-//! `parser` owns lexing and parsing (syntax errors); `check` owns the semantic checks
-//! (labels, duplicate components, references that must resolve).
+//! `lexer` and `parser` own the syntax (syntax errors); `check` owns the semantic checks
+//! (labels, duplicate components, references that must resolve, custom components declared
+//! with `declare`: their arguments, exports and instances).
 
 mod check;
+mod lexer;
 mod parser;
 
 pub use check::check;

@@ -32,6 +32,9 @@ const JAEGER_PORTS: &[(&str, u16, &str)] = &[
 ];
 const ZIPKIN_PORTS: &[(&str, u16, &str)] = &[("zipkin", 9411, "TCP")];
 
+/// The `__signal` of metrics targets; a profile type's is `profile_<type>`.
+const METRICS_SIGNAL: &str = "metrics";
+
 /// The pprof profile types a pod can opt in to with `profiles.grafana.com/<type>.scrape`, and the
 /// `pyroscope.scrape` block that collects each: the five Alloy enables by default.
 const PROFILE_TYPES: &[(&str, &str)] = &[
@@ -62,6 +65,16 @@ pub struct CollectorPlan {
     pub tenant_attribute: String,
     /// An RE2 regex matching exactly the declared tenant ids.
     pub tenants_regex: String,
+    /// The `__signal` of the targets a pod opted in to metrics scraping with.
+    pub metrics_signal: &'static str,
+    /// A tenant's trace filter drops every span for which `<prefix><id><suffix>` holds (an OTTL
+    /// condition on resource attributes): the span's tenant attribute is not the id. The
+    /// template joins the three in Alloy, so a tenant's instance carries only its id.
+    pub trace_drop_prefix: String,
+    pub trace_drop_suffix: &'static str,
+    /// The default tenant's trace filter instead: drop every span that another declared tenant
+    /// claims.
+    pub default_trace_drop: String,
     pub default_tenant: String,
     /// The tenant of the collector's heartbeat, its own logs and the node metrics.
     pub platform_tenant: String,
@@ -114,11 +127,6 @@ pub struct CollectorTenant {
     /// The Alloy label of its components (`team-a` → `team_a`, `1st` → `t_1st`).
     pub label: String,
     pub default: bool,
-    /// An RE2 regex matching exactly the id.
-    pub regex: String,
-    /// OTTL conditions (on resource attributes) under which this tenant's trace pipeline drops a
-    /// span: every span whose tenant is not this one.
-    pub trace_drop_conditions: Vec<String>,
 }
 
 /// The meta labels of a set of pod annotations (`prometheus.io/port` →
@@ -140,6 +148,8 @@ pub struct ProfileType {
     pub name: &'static str,
     /// Its `profile.<block>` in `pyroscope.scrape` (`process_cpu`).
     pub block: &'static str,
+    /// The `__signal` of the targets that opted in to it (`profile_cpu`).
+    pub signal: String,
     pub annotations: Annotations,
 }
 
@@ -176,24 +186,11 @@ pub(super) fn collector(
             id: (*id).clone(),
             label: label_for(id),
             default: **id == default,
-            regex: regex_escape(id),
-            trace_drop_conditions: trace_drop_conditions(&tenant_attribute, id, &default, &ids),
         })
         .collect();
+    let trace_attribute = format!("attributes[{}]", ottl_string(&tenant_attribute));
     let interval = spec.scrape_interval.seconds();
-    let jaeger = platform.traces.jaeger.then_some(JAEGER_PORTS);
-    let zipkin = platform.traces.zipkin.then_some(ZIPKIN_PORTS);
-    let ports: Vec<PortPlan> = [Some(OTLP_PORTS), jaeger, zipkin]
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|&(name, port, protocol)| PortPlan {
-            name,
-            port,
-            protocol,
-            endpoint: format!("0.0.0.0:{port}"),
-        })
-        .collect();
+    let ports = ports(platform);
     CollectorPlan {
         release: "alloy",
         namespace: spec.namespace.clone(),
@@ -207,6 +204,10 @@ pub(super) fn collector(
             sanitize_label_name(&label)
         ),
         tenant_label: label,
+        metrics_signal: METRICS_SIGNAL,
+        trace_drop_prefix: format!("{trace_attribute} != \""),
+        trace_drop_suffix: "\"",
+        default_trace_drop: default_trace_drop(&trace_attribute, &default, &ids),
         tenant_attribute,
         tenants_regex: ids
             .iter()
@@ -219,14 +220,7 @@ pub(super) fn collector(
         default_tenant: default,
         tenants,
         metrics_annotations: annotations("prometheus.io/"),
-        profile_types: PROFILE_TYPES
-            .iter()
-            .map(|&(name, block)| ProfileType {
-                name,
-                block,
-                annotations: annotations(&format!("profiles.grafana.com/{name}.")),
-            })
-            .collect(),
+        profile_types: profile_types(),
         jaeger: platform.traces.jaeger,
         zipkin: platform.traces.zipkin,
         receivers: ports
@@ -239,6 +233,35 @@ pub(super) fn collector(
         tempo_otlp: tempo.otlp_grpc.clone(),
         pyroscope_url: pyroscope.url.clone(),
     }
+}
+
+/// Every port a receiver the spec enables listens on, in a fixed order.
+fn ports(platform: &Platform) -> Vec<PortPlan> {
+    let jaeger = platform.traces.jaeger.then_some(JAEGER_PORTS);
+    let zipkin = platform.traces.zipkin.then_some(ZIPKIN_PORTS);
+    [Some(OTLP_PORTS), jaeger, zipkin]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|&(name, port, protocol)| PortPlan {
+            name,
+            port,
+            protocol,
+            endpoint: format!("0.0.0.0:{port}"),
+        })
+        .collect()
+}
+
+fn profile_types() -> Vec<ProfileType> {
+    PROFILE_TYPES
+        .iter()
+        .map(|&(name, block)| ProfileType {
+            name,
+            block,
+            signal: format!("profile_{name}"),
+            annotations: annotations(&format!("profiles.grafana.com/{name}.")),
+        })
+        .collect()
 }
 
 fn annotations(prefix: &str) -> Annotations {
@@ -258,26 +281,23 @@ fn annotations(prefix: &str) -> Annotations {
     }
 }
 
-/// The conditions under which tenant `id`'s trace pipeline drops a span. A span's tenant is the
-/// resource attribute `attribute` (the pod's label). A tenant other than the default keeps only
-/// its own spans; the default keeps every span that no other declared tenant claims: no label,
-/// or a value that is no tenant. OTTL compares a missing attribute as `nil`, unequal to any
-/// string. With no other tenant, the default keeps everything (`false` never matches).
-fn trace_drop_conditions(attribute: &str, id: &str, default: &str, ids: &[&String]) -> Vec<String> {
-    let attribute = format!("attributes[{}]", ottl_string(attribute));
-    if id != default {
-        return vec![format!("{attribute} != {}", ottl_string(id))];
-    }
+/// The condition under which the default tenant's trace pipeline drops a span: its tenant
+/// attribute (`attribute`, an OTTL path) names another declared tenant. Every other span is the
+/// default's: no label (OTTL's `IsMatch` is false on a missing attribute), or a value that is no
+/// tenant. With no other tenant, the default keeps everything (`false`). Every other tenant drops
+/// what is not its own (`trace_drop_prefix`), so the pipelines are disjoint and cover every span.
+fn default_trace_drop(attribute: &str, default: &str, ids: &[&String]) -> String {
     let others: Vec<String> = ids
         .iter()
         .filter(|other| other.as_str() != default)
-        .map(|other| format!("{attribute} == {}", ottl_string(other)))
+        .map(|other| regex_escape(other))
         .collect();
     if others.is_empty() {
-        vec!["false".to_owned()]
-    } else {
-        others
+        return "false".to_owned();
     }
+    // IsMatch is not anchored.
+    let regex = format!("^(?:{})$", others.join("|"));
+    format!("IsMatch({attribute}, {})", ottl_string(&regex))
 }
 
 /// An OTTL string literal.
@@ -325,21 +345,24 @@ mod tests {
     }
 
     #[test]
-    fn trace_conditions_split_spans_between_tenants() {
+    fn the_default_drops_the_spans_of_every_other_tenant() {
         let (a, b, p) = ("a".to_owned(), "b-1".to_owned(), "p".to_owned());
-        let ids = [&a, &b, &p];
+        let attribute = r#"attributes["k8s.pod.label.x/t"]"#;
         assert_eq!(
-            trace_drop_conditions("k8s.pod.label.x/t", "b-1", "p", &ids),
-            [r#"attributes["k8s.pod.label.x/t"] != "b-1""#]
+            default_trace_drop(attribute, "p", &[&a, &b, &p]),
+            r#"IsMatch(attributes["k8s.pod.label.x/t"], "^(?:a|b-1)$")"#
         );
-        assert_eq!(
-            trace_drop_conditions("k8s.pod.label.x/t", "p", "p", &ids),
-            [
-                r#"attributes["k8s.pod.label.x/t"] == "a""#,
-                r#"attributes["k8s.pod.label.x/t"] == "b-1""#
-            ]
-        );
-        assert_eq!(trace_drop_conditions("t", "p", "p", &[&p]), ["false"]);
+        assert_eq!(default_trace_drop(attribute, "p", &[&p]), "false");
         assert_eq!(ottl_string(r#"a"b\c"#), r#""a\"b\\c""#);
+    }
+
+    /// The template joins a tenant id into a regex and an OTTL string unescaped: a valid id (a
+    /// lower-case DNS label) needs no escaping in either.
+    #[test]
+    fn tenant_ids_need_no_escaping() {
+        for id in ["a", "team-a", "1st", "a-b-c-0123456789"] {
+            assert_eq!(regex_escape(id), id);
+            assert_eq!(ottl_string(id), format!("\"{id}\""));
+        }
     }
 }
