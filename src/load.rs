@@ -60,35 +60,16 @@ pub enum LoadError {
 
 /// Reads and parses the spec in `spec_dir`.
 pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
-    let platform_path = spec_dir.join(PLATFORM_FILE);
     let mut problems = Vec::new();
-    let platform_text = match fs::read(&platform_path) {
-        Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Err(LoadError::NoSpec {
-                dir: spec_dir.to_path_buf(),
-            });
-        }
-        Err(source) => {
-            return Err(LoadError::Io {
-                path: platform_path,
-                source,
-            });
-        }
-    };
     let mut files = vec![text_file(
         PLATFORM_FILE.to_owned(),
-        platform_text,
+        read_platform(spec_dir)?,
         &mut problems,
     )];
     for (stem, path) in files_with_extension(&spec_dir.join(ENVIRONMENTS_DIR), "kdl")? {
-        let bytes = fs::read(&path).map_err(|source| LoadError::Io {
-            path: path.clone(),
-            source,
-        })?;
         files.push(text_file(
             format!("{ENVIRONMENTS_DIR}/{stem}.kdl"),
-            bytes,
+            read(&path)?,
             &mut problems,
         ));
     }
@@ -96,10 +77,7 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
     let kdl_files = files.len();
     let mut versions = Vec::new();
     for (stem, path) in files_with_extension(&spec_dir.join(VERSIONS_DIR), "yaml")? {
-        let bytes = fs::read(&path).map_err(|source| LoadError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let bytes = read(&path)?;
         versions.push(VersionsFile {
             file: files.len(),
             environment: stem.clone(),
@@ -115,18 +93,7 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
         return Err(LoadError::Syntax(problems));
     }
 
-    let mut documents: Vec<KdlDocument> = files[..kdl_files]
-        .iter()
-        .map(|file| {
-            parse(file).unwrap_or_else(|mut found| {
-                problems.append(&mut found);
-                KdlDocument::new()
-            })
-        })
-        .collect();
-    if !problems.is_empty() {
-        return Err(LoadError::Syntax(problems));
-    }
+    let mut documents = parse_all(&files[..kdl_files])?;
     let platform = documents.remove(0);
     let overlays = documents
         .into_iter()
@@ -145,6 +112,47 @@ pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
         overlays,
         versions,
     })
+}
+
+/// The bytes of `platform.kdl`; its absence means `spec_dir` holds no spec.
+fn read_platform(spec_dir: &Path) -> Result<Vec<u8>, LoadError> {
+    let platform_path = spec_dir.join(PLATFORM_FILE);
+    match fs::read(&platform_path) {
+        Ok(bytes) => Ok(bytes),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Err(LoadError::NoSpec {
+            dir: spec_dir.to_path_buf(),
+        }),
+        Err(source) => Err(LoadError::Io {
+            path: platform_path,
+            source,
+        }),
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
+    fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Parses every KDL file, collecting the syntax errors of all of them.
+fn parse_all(files: &[SourceFile]) -> Result<Vec<KdlDocument>, LoadError> {
+    let mut problems = Vec::new();
+    let documents: Vec<KdlDocument> = files
+        .iter()
+        .map(|file| {
+            parse(file).unwrap_or_else(|mut found| {
+                problems.append(&mut found);
+                KdlDocument::new()
+            })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(documents)
+    } else {
+        Err(LoadError::Syntax(problems))
+    }
 }
 
 /// A spec file's text; one that is not UTF-8 is a problem at its first bad byte (its text then

@@ -302,6 +302,64 @@ fn bucket_claims(root: &std::path::Path, env: &str, namespace: &str) -> BTreeSet
 const CLAIM_CONFIG_MAP_KEYS: &[&str] = &["BUCKET_HOST", "BUCKET_NAME", "BUCKET_PORT"];
 const CLAIM_SECRET_KEYS: &[&str] = &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
 
+/// The text of the ConfigMaps a workload's pod mounts: the product config, not a gateway's
+/// nginx.conf in another pod.
+fn mounted_config_text(workload: &Value, objects: &[Value]) -> String {
+    let pod = &workload["spec"]["template"]["spec"];
+    mounted_config_maps(pod)
+        .iter()
+        .filter_map(|mounted| {
+            objects
+                .iter()
+                .find(|object| object["kind"] == "ConfigMap" && name(object) == mounted.as_str())
+        })
+        .filter_map(|object| object["data"].as_object())
+        .flat_map(|data| data.values().filter_map(Value::as_str))
+        .collect()
+}
+
+/// One container's `envFrom`: it reads exactly the namespace's bucket claims (`claims`, the
+/// namespace), and provides every variable its config uses (`wanted`).
+fn check_claim_env(
+    at: &str,
+    container: &Value,
+    (claims, namespace): (&BTreeSet<String>, &str),
+    wanted: &BTreeSet<String>,
+    failures: &mut Vec<String>,
+) {
+    // (prefix, key, "secretRef" | "configMapRef") for every variable provided.
+    let mut provided = BTreeSet::new();
+    let mut referenced = BTreeSet::new();
+    for source in container["envFrom"].as_array().into_iter().flatten() {
+        let prefix = source["prefix"].as_str().unwrap_or_default();
+        for (reference, keys) in [
+            ("secretRef", CLAIM_SECRET_KEYS),
+            ("configMapRef", CLAIM_CONFIG_MAP_KEYS),
+        ] {
+            let Some(claim) = source[reference]["name"].as_str() else {
+                continue;
+            };
+            if !claims.contains(claim) {
+                failures.push(format!(
+                    "{at}: envFrom {reference} {claim} is not a bucket claim of {namespace}"
+                ));
+            }
+            referenced.insert(claim.to_owned());
+            provided.extend(keys.iter().map(|key| format!("{prefix}{key}")));
+        }
+    }
+    if &referenced != claims {
+        failures.push(format!(
+            "{at}: envFrom reads claims {referenced:?}, the namespace has {claims:?}"
+        ));
+    }
+    for variable in wanted.difference(&provided) {
+        failures.push(format!(
+            "{at}: the config uses ${{{variable}}}, which no envFrom provides"
+        ));
+    }
+}
+
 /// Each backend container that loads the product config expands variables, and gets every
 /// variable of the config from its namespace's bucket claims, with the prefixes the config uses.
 #[test]
@@ -328,18 +386,7 @@ fn backends_read_their_bucket_claims() {
         for workload in workloads(objects) {
             // The variables of the ConfigMaps the pod mounts (the product config, not a
             // gateway's nginx.conf in another pod).
-            let pod = &workload["spec"]["template"]["spec"];
-            let config_text: String = mounted_config_maps(pod)
-                .iter()
-                .filter_map(|mounted| {
-                    objects.iter().find(|object| {
-                        object["kind"] == "ConfigMap" && name(object) == mounted.as_str()
-                    })
-                })
-                .filter_map(|object| object["data"].as_object())
-                .flat_map(|data| data.values().filter_map(Value::as_str))
-                .collect();
-            let wanted = variables(&config_text);
+            let wanted = variables(&mounted_config_text(workload, objects));
             let containers = workload["spec"]["template"]["spec"]["containers"]
                 .as_array()
                 .cloned()
@@ -370,38 +417,13 @@ fn backends_read_their_bucket_claims() {
                 if !args.contains(&"-config.expand-env=true") {
                     failures.push(format!("{at}: no -config.expand-env=true in {args:?}"));
                 }
-                // (prefix, key, "secretRef" | "configMapRef") for every variable provided.
-                let mut provided = BTreeSet::new();
-                let mut referenced = BTreeSet::new();
-                for source in container["envFrom"].as_array().into_iter().flatten() {
-                    let prefix = source["prefix"].as_str().unwrap_or_default();
-                    for (reference, keys) in [
-                        ("secretRef", CLAIM_SECRET_KEYS),
-                        ("configMapRef", CLAIM_CONFIG_MAP_KEYS),
-                    ] {
-                        let Some(claim) = source[reference]["name"].as_str() else {
-                            continue;
-                        };
-                        if !claims.contains(claim) {
-                            failures.push(format!(
-                                "{at}: envFrom {reference} {claim} is not a bucket claim of {}",
-                                release.namespace
-                            ));
-                        }
-                        referenced.insert(claim.to_owned());
-                        provided.extend(keys.iter().map(|key| format!("{prefix}{key}")));
-                    }
-                }
-                if referenced != claims {
-                    failures.push(format!(
-                        "{at}: envFrom reads claims {referenced:?}, the namespace has {claims:?}"
-                    ));
-                }
-                for variable in wanted.difference(&provided) {
-                    failures.push(format!(
-                        "{at}: the config uses ${{{variable}}}, which no envFrom provides"
-                    ));
-                }
+                check_claim_env(
+                    &at,
+                    &container,
+                    (&claims, &release.namespace),
+                    &wanted,
+                    &mut failures,
+                );
             }
         }
     }
@@ -428,123 +450,139 @@ fn product_config_holds_the_spec() {
         let replication = expected_replicas(env, &release.component).min(3);
         let at = release.label();
         match release.chart.as_str() {
-            "mimir-distributed" => {
-                let config = config_file(objects, "mimir-config", "mimir.yaml");
-                assert_eq!(config["multitenancy_enabled"], true, "{at}");
-                assert_eq!(
-                    config["ingester"]["ring"]["replication_factor"], replication,
-                    "{at}"
-                );
-                assert_eq!(
-                    config["store_gateway"]["sharding_ring"]["replication_factor"], replication,
-                    "{at}"
-                );
-                assert_eq!(
-                    config["blocks_storage"]["tsdb"]["block_ranges_period"],
-                    serde_json::json!(["2h"]),
-                    "{at}"
-                );
-                let runtime = config_file(objects, "mimir-runtime", "runtime.yaml");
-                for (tenant, retention, _) in TENANTS {
-                    assert_eq!(
-                        runtime["overrides"][tenant]["compactor_blocks_retention_period"],
-                        *retention,
-                        "{at}: {tenant}"
-                    );
-                }
-                assert_eq!(
-                    runtime["overrides"]["platform"]["ingestion_rate"], 100_000,
-                    "{at}"
-                );
-                assert_eq!(
-                    runtime["overrides"]["agents"]["ingestion_rate"], 50_000,
-                    "{at}"
-                );
-                assert_eq!(
-                    runtime["overrides"]["platform"]["max_global_series_per_user"], 5_000_000,
-                    "{at}"
-                );
-            }
-            "loki" => {
-                let config = config_file(objects, "loki", "config.yaml");
-                assert_eq!(config["auth_enabled"], true, "{at}");
-                assert_eq!(config["common"]["replication_factor"], replication, "{at}");
-                assert_eq!(config["ingester"]["chunk_idle_period"], "5m", "{at}");
-                assert_eq!(config["ingester"]["max_chunk_age"], "5m", "{at}");
-                assert_eq!(config["compactor"]["retention_enabled"], true, "{at}");
-                let runtime = config_file(objects, "loki-runtime", "runtime-config.yaml");
-                for (tenant, _, hours) in TENANTS {
-                    assert_eq!(
-                        runtime["overrides"][tenant]["retention_period"], *hours,
-                        "{at}: {tenant}"
-                    );
-                }
-                assert_eq!(
-                    runtime["overrides"]["platform"]["ingestion_rate_mb"], 10,
-                    "{at}"
-                );
-                assert_eq!(
-                    runtime["overrides"]["platform"]["ingestion_burst_size_mb"], 20,
-                    "{at}"
-                );
-            }
-            "tempo" => {
-                let config = config_file(objects, "tempo", "tempo.yaml");
-                assert_eq!(config["multitenancy_enabled"], true, "{at}");
-                assert_eq!(config["ingester"]["max_block_duration"], "30s", "{at}");
-                let overrides = config_file(objects, "tempo", "overrides.yaml");
-                for (tenant, _, hours) in TENANTS {
-                    assert_eq!(
-                        overrides["overrides"][tenant]["compaction"]["block_retention"], *hours,
-                        "{at}: {tenant}"
-                    );
-                }
-            }
-            "tempo-distributed" => {
-                let config = config_file(objects, "tempo-config", "tempo.yaml");
-                assert_eq!(config["multitenancy_enabled"], true, "{at}");
-                assert_eq!(
-                    config["ingest"]["kafka"]["address"], "kafka.kafka.svc:9092",
-                    "{at}"
-                );
-                // A block every block-duration, compacted within the compaction window.
-                assert_eq!(
-                    config["block_builder"]["consume_cycle_duration"], "30s",
-                    "{at}"
-                );
-                assert_eq!(
-                    config["backend_worker"]["compaction"]["compaction_window"], "1h",
-                    "{at}"
-                );
-                assert_eq!(
-                    config["ingest"]["kafka"]["auto_create_topic_default_partitions"], 3,
-                    "{at}: one partition per block-builder"
-                );
-                let overrides = config_file(objects, "tempo-runtime", "overrides.yaml");
-                for (tenant, _, hours) in TENANTS {
-                    assert_eq!(
-                        overrides["overrides"][tenant]["compaction"]["block_retention"], *hours,
-                        "{at}: {tenant}"
-                    );
-                }
-            }
-            "pyroscope" => {
-                let config = config_file(objects, "pyroscope-config", "config.yaml");
-                assert_eq!(config["multitenancy_enabled"], true, "{at}");
-                let overrides =
-                    config_file(objects, "pyroscope-overrides-config", "overrides.yaml");
-                for (tenant, _, hours) in TENANTS {
-                    assert_eq!(
-                        overrides["overrides"][tenant]["retention_period"], *hours,
-                        "{at}: {tenant}"
-                    );
-                }
-            }
+            "mimir-distributed" => mimir_config_holds_the_spec(objects, &at, replication),
+            "loki" => loki_config_holds_the_spec(objects, &at, replication),
+            "tempo" => tempo_config_holds_the_spec(objects, &at),
+            "tempo-distributed" => tempo_distributed_config_holds_the_spec(objects, &at),
+            "pyroscope" => pyroscope_config_holds_the_spec(objects, &at),
             _ => continue,
         }
         seen.insert((release.chart.clone(), release.env.clone()));
     }
     assert_eq!(seen.len(), 15, "{seen:?}");
+}
+
+/// Mimir's config and runtime overrides: multi-tenancy, replication, the block range, and each
+/// tenant's retention and limits.
+fn mimir_config_holds_the_spec(objects: &[Value], at: &str, replication: u64) {
+    let config = config_file(objects, "mimir-config", "mimir.yaml");
+    assert_eq!(config["multitenancy_enabled"], true, "{at}");
+    assert_eq!(
+        config["ingester"]["ring"]["replication_factor"], replication,
+        "{at}"
+    );
+    assert_eq!(
+        config["store_gateway"]["sharding_ring"]["replication_factor"], replication,
+        "{at}"
+    );
+    assert_eq!(
+        config["blocks_storage"]["tsdb"]["block_ranges_period"],
+        serde_json::json!(["2h"]),
+        "{at}"
+    );
+    let runtime = config_file(objects, "mimir-runtime", "runtime.yaml");
+    for (tenant, retention, _) in TENANTS {
+        assert_eq!(
+            runtime["overrides"][tenant]["compactor_blocks_retention_period"], *retention,
+            "{at}: {tenant}"
+        );
+    }
+    assert_eq!(
+        runtime["overrides"]["platform"]["ingestion_rate"], 100_000,
+        "{at}"
+    );
+    assert_eq!(
+        runtime["overrides"]["agents"]["ingestion_rate"], 50_000,
+        "{at}"
+    );
+    assert_eq!(
+        runtime["overrides"]["platform"]["max_global_series_per_user"], 5_000_000,
+        "{at}"
+    );
+}
+
+/// Loki's config and runtime overrides: multi-tenancy, replication, the flush cadence, retention
+/// and the platform tenant's log limits.
+fn loki_config_holds_the_spec(objects: &[Value], at: &str, replication: u64) {
+    let config = config_file(objects, "loki", "config.yaml");
+    assert_eq!(config["auth_enabled"], true, "{at}");
+    assert_eq!(config["common"]["replication_factor"], replication, "{at}");
+    assert_eq!(config["ingester"]["chunk_idle_period"], "5m", "{at}");
+    assert_eq!(config["ingester"]["max_chunk_age"], "5m", "{at}");
+    assert_eq!(config["compactor"]["retention_enabled"], true, "{at}");
+    let runtime = config_file(objects, "loki-runtime", "runtime-config.yaml");
+    for (tenant, _, hours) in TENANTS {
+        assert_eq!(
+            runtime["overrides"][tenant]["retention_period"], *hours,
+            "{at}: {tenant}"
+        );
+    }
+    assert_eq!(
+        runtime["overrides"]["platform"]["ingestion_rate_mb"], 10,
+        "{at}"
+    );
+    assert_eq!(
+        runtime["overrides"]["platform"]["ingestion_burst_size_mb"], 20,
+        "{at}"
+    );
+}
+
+/// Tempo's (monolithic) config and overrides: multi-tenancy, the block duration, retention.
+fn tempo_config_holds_the_spec(objects: &[Value], at: &str) {
+    let config = config_file(objects, "tempo", "tempo.yaml");
+    assert_eq!(config["multitenancy_enabled"], true, "{at}");
+    assert_eq!(config["ingester"]["max_block_duration"], "30s", "{at}");
+    let overrides = config_file(objects, "tempo", "overrides.yaml");
+    for (tenant, _, hours) in TENANTS {
+        assert_eq!(
+            overrides["overrides"][tenant]["compaction"]["block_retention"], *hours,
+            "{at}: {tenant}"
+        );
+    }
+}
+
+/// Tempo's microservices config and overrides: Kafka, the block builder's cycle, the compaction
+/// window, the partitions, retention.
+fn tempo_distributed_config_holds_the_spec(objects: &[Value], at: &str) {
+    let config = config_file(objects, "tempo-config", "tempo.yaml");
+    assert_eq!(config["multitenancy_enabled"], true, "{at}");
+    assert_eq!(
+        config["ingest"]["kafka"]["address"], "kafka.kafka.svc:9092",
+        "{at}"
+    );
+    // A block every block-duration, compacted within the compaction window.
+    assert_eq!(
+        config["block_builder"]["consume_cycle_duration"], "30s",
+        "{at}"
+    );
+    assert_eq!(
+        config["backend_worker"]["compaction"]["compaction_window"], "1h",
+        "{at}"
+    );
+    assert_eq!(
+        config["ingest"]["kafka"]["auto_create_topic_default_partitions"], 3,
+        "{at}: one partition per block-builder"
+    );
+    let overrides = config_file(objects, "tempo-runtime", "overrides.yaml");
+    for (tenant, _, hours) in TENANTS {
+        assert_eq!(
+            overrides["overrides"][tenant]["compaction"]["block_retention"], *hours,
+            "{at}: {tenant}"
+        );
+    }
+}
+
+/// Pyroscope's config and overrides: multi-tenancy and retention.
+fn pyroscope_config_holds_the_spec(objects: &[Value], at: &str) {
+    let config = config_file(objects, "pyroscope-config", "config.yaml");
+    assert_eq!(config["multitenancy_enabled"], true, "{at}");
+    let overrides = config_file(objects, "pyroscope-overrides-config", "overrides.yaml");
+    for (tenant, _, hours) in TENANTS {
+        assert_eq!(
+            overrides["overrides"][tenant]["retention_period"], *hours,
+            "{at}: {tenant}"
+        );
+    }
 }
 
 /// The stateful backend workloads run the spec's replicas, and more than one replica is spread

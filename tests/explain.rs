@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use lgtmc::explain::values::Value;
 use lgtmc::explain::{Provenance, Target};
 
 use crate::common::{Repo, assert_exit, repo_root, stderr, stdout};
@@ -318,46 +319,80 @@ fn every_value_of_the_example_is_explained() {
         let extension = file.rsplit('.').next().unwrap_or_default().to_owned();
         *by_format.entry(extension).or_default() += values.values.len();
         for value in &values.values {
-            let explanation = provenance
-                .explain(file, &Target::Path(value.path.clone()))
-                .unwrap_or_else(|error| panic!("{file} {}: {error}", value.path));
-            let [explained] = explanation.values.as_slice() else {
-                panic!(
-                    "{file} {}: one value, not {}",
-                    value.path,
-                    explanation.values.len()
-                );
-            };
-            assert_eq!(explained.path, value.path);
-            assert_eq!(explained.value, value.text);
-            assert_eq!(explained.lgtmc_own, explained.sources.is_empty());
-            assert!(!explanation.template.is_empty(), "{file}: a template");
-            // Every source quotes its own line, which holds what it says was written.
-            for source in explained.sources.iter().chain(&explained.placed_by) {
-                assert!(
-                    source.source_line.contains(&source.written),
-                    "{file} {}: {source:?}",
-                    value.path
-                );
-            }
+            let own = explain_by_path_and_line(&provenance, file, value);
             *counts
-                .entry(if explained.lgtmc_own {
-                    "own"
-                } else {
-                    "from the spec"
-                })
+                .entry(if own { "own" } else { "from the spec" })
                 .or_default() += 1;
-            let by_line = provenance
-                .explain(file, &Target::Line(value.line))
-                .unwrap_or_else(|error| panic!("{file}:{}: {error}", value.line));
-            assert!(
-                by_line.values.iter().any(|v| v.path == value.path),
-                "{file}:{} includes {}",
-                value.line,
-                value.path
-            );
         }
     }
+    sources_are_named(&provenance);
+
+    let total: usize = counts.values().sum();
+    eprintln!(
+        "explain: {total} values ({by_format:?}; {counts:?}) from {} compilations in {computed:?}",
+        provenance.compilations
+    );
+    for format in ["yaml", "json", "alloy"] {
+        assert!(
+            by_format.get(format).copied().unwrap_or_default() > 10,
+            "{format}: {by_format:?}"
+        );
+    }
+    assert!(
+        counts.get("from the spec").copied().unwrap_or_default() > 500,
+        "{counts:?}"
+    );
+
+    // Exactly these spec values cannot be probed: enumerations whose other values need more
+    // settings.
+    let not_probed: Vec<String> = provenance
+        .probe_summary()
+        .into_iter()
+        .filter(|(_, probe)| probe.is_none())
+        .map(|(leaf, _)| leaf)
+        .collect();
+    insta::assert_debug_snapshot!(not_probed);
+}
+
+/// Explains `value` by its path and by its line; whether it is lgtmc's own.
+fn explain_by_path_and_line(provenance: &Provenance, file: &str, value: &Value) -> bool {
+    let explanation = provenance
+        .explain(file, &Target::Path(value.path.clone()))
+        .unwrap_or_else(|error| panic!("{file} {}: {error}", value.path));
+    let [explained] = explanation.values.as_slice() else {
+        panic!(
+            "{file} {}: one value, not {}",
+            value.path,
+            explanation.values.len()
+        );
+    };
+    assert_eq!(explained.path, value.path);
+    assert_eq!(explained.value, value.text);
+    assert_eq!(explained.lgtmc_own, explained.sources.is_empty());
+    assert!(!explanation.template.is_empty(), "{file}: a template");
+    // Every source quotes its own line, which holds what it says was written.
+    for source in explained.sources.iter().chain(&explained.placed_by) {
+        assert!(
+            source.source_line.contains(&source.written),
+            "{file} {}: {source:?}",
+            value.path
+        );
+    }
+    let by_line = provenance
+        .explain(file, &Target::Line(value.line))
+        .unwrap_or_else(|error| panic!("{file}:{}: {error}", value.line));
+    assert!(
+        by_line.values.iter().any(|v| v.path == value.path),
+        "{file}:{} includes {}",
+        value.line,
+        value.path
+    );
+    explained.lgtmc_own
+}
+
+/// A chart version, a tenant's name, an environment's name and Mimir's default burst are named
+/// as the sources they are, with their rules.
+fn sources_are_named(provenance: &Provenance) {
     // A chart version is a spec value too; Mimir's default burst names its rule.
     let sources = |file: &str, path: &str| {
         let explanation = provenance
@@ -427,32 +462,6 @@ fn every_value_of_the_example_is_explained() {
             ),
         "{burst:?}"
     );
-
-    let total: usize = counts.values().sum();
-    eprintln!(
-        "explain: {total} values ({by_format:?}; {counts:?}) from {} compilations in {computed:?}",
-        provenance.compilations
-    );
-    for format in ["yaml", "json", "alloy"] {
-        assert!(
-            by_format.get(format).copied().unwrap_or_default() > 10,
-            "{format}: {by_format:?}"
-        );
-    }
-    assert!(
-        counts.get("from the spec").copied().unwrap_or_default() > 500,
-        "{counts:?}"
-    );
-
-    // Exactly these spec values cannot be probed: enumerations whose other values need more
-    // settings.
-    let not_probed: Vec<String> = provenance
-        .probe_summary()
-        .into_iter()
-        .filter(|(_, probe)| probe.is_none())
-        .map(|(leaf, _)| leaf)
-        .collect();
-    insta::assert_debug_snapshot!(not_probed);
 }
 
 /// Hostile and unusual questions, in-process on an edited example: a tenant only an overlay

@@ -14,7 +14,9 @@
 //! as not probed, and a value no probe changed is lgtmc's own, named by the template that wrote
 //! its file.
 
+mod output;
 mod probe;
+mod select;
 pub mod values;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -22,7 +24,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use minijinja::Environment;
-use serde::Serialize;
 use similar::{DiffTag, TextDiff};
 
 use crate::compiler;
@@ -32,8 +33,10 @@ use crate::load::LoadedSpec;
 use crate::model;
 use crate::render;
 
+pub use output::{Derived, Explanation, Source, ValueExplanation, json, text};
 use probe::Leaf;
-use values::{Format, Values};
+use select::{select_line, select_path};
+use values::Values;
 
 /// What a probe did to one rendered value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,73 +86,6 @@ struct Changed {
 pub enum Target {
     Path(String),
     Line(usize),
-}
-
-/// The answer, as printed (`text`) or serialised (`--format json`).
-#[derive(Debug, Serialize)]
-pub struct Explanation {
-    /// The file, as `out/<path>`.
-    pub file: String,
-    /// The template that wrote the file.
-    pub template: String,
-    /// The spec values the file's path comes from (an environment's name, a tenant's).
-    pub file_named_by: Vec<Source>,
-    pub values: Vec<ValueExplanation>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ValueExplanation {
-    pub path: String,
-    pub value: String,
-    pub line: usize,
-    pub column: usize,
-    /// The spec values whose change changes this value.
-    pub sources: Vec<Source>,
-    /// The spec values that name the key or file this value is under (a tenant's name).
-    pub placed_by: Vec<Source>,
-    /// No spec value changes it: lgtmc chose it, in the file's template or the plan.
-    pub lgtmc_own: bool,
-    /// Spec values no probe could vary (every other value of their type was invalid): they may
-    /// also decide this value.
-    pub not_probed: Vec<Source>,
-    /// The other rendered values the sources changed, by file.
-    pub derived: Vec<Derived>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Source {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    /// The entry as written.
-    pub written: String,
-    /// Where it lands in the merged spec (`tenant.agents.retention`).
-    pub setting: String,
-    /// The spec value, unquoted.
-    pub value: String,
-    /// The whole source line.
-    pub source_line: String,
-    /// How the rendered value follows from it (`14d → 336h: …`); empty for `placed_by`.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub rule: String,
-    /// Spec values that had to change with this one to stay valid (a tenant's name and the
-    /// `tenancy default=` naming it), as `file:line:column written`: the probe cannot tell them
-    /// apart.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub together_with: Vec<String>,
-    /// What this overlay value overrides in `platform.kdl`, as `file:line:column written`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub overrides: Option<String>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Derived {
-    /// As `out/<path>`.
-    pub file: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub paths: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub lines: Vec<usize>,
 }
 
 impl Provenance {
@@ -605,100 +541,6 @@ fn changed_lines(old: &str, new: &str) -> Vec<usize> {
         .collect()
 }
 
-fn select_path<'v>(
-    file: &str,
-    values: &'v Values,
-    path: &str,
-) -> Result<Vec<&'v values::Value>, Error> {
-    let format = values::format_of(file);
-    let canonical = values::canonical(format, path).ok_or_else(|| Error::Usage {
-        message: format!("`{path}` is not a value path"),
-        help: Some(path_help(format).to_owned()),
-    })?;
-    if let Some(value) = values.values.iter().find(|v| v.path == canonical) {
-        return Ok(vec![value]);
-    }
-    let below: Vec<&values::Value> = values
-        .values
-        .iter()
-        .filter(|v| is_below(&v.path, &canonical))
-        .collect();
-    if !below.is_empty() {
-        return Ok(below);
-    }
-    let candidates = values
-        .values
-        .iter()
-        .map(|v| v.path.as_str())
-        .chain(values.containers.iter().map(|c| c.path.as_str()));
-    Err(Error::Usage {
-        message: format!("`out/{file}` has no value at `{canonical}`"),
-        help: Some(
-            did_you_mean(&canonical, candidates).unwrap_or_else(|| path_help(format).to_owned()),
-        ),
-    })
-}
-
-fn path_help(format: Format) -> &'static str {
-    match format {
-        Format::Alloy => {
-            "an Alloy path names blocks, then the attribute: `prometheus.remote_write \"agents\" / endpoint / url` (docs/explain.md)"
-        }
-        _ => {
-            "a YAML path joins keys with `.`, quotes a key with other characters than letters, digits, `_` and `-` (`metadata.labels.\"app.kubernetes.io/name\"`) and indexes sequences with `[i]` (docs/explain.md)"
-        }
-    }
-}
-
-/// Whether `path` is `prefix` or a value below it.
-fn is_below(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[', ' ']))
-}
-
-fn select_line<'v>(
-    file: &str,
-    values: &'v Values,
-    line: usize,
-) -> Result<Vec<&'v values::Value>, Error> {
-    let on_line: Vec<&values::Value> = values
-        .values
-        .iter()
-        .filter(|v| v.line <= line && line <= v.end_line)
-        .collect();
-    if !on_line.is_empty() {
-        return Ok(on_line);
-    }
-    // A line with a key only (`agents:`, a block header): everything below it.
-    let below: Vec<&values::Value> = values
-        .containers
-        .iter()
-        .filter(|c| c.line == line)
-        .flat_map(|c| values.values.iter().filter(|v| is_below(&v.path, &c.path)))
-        .collect();
-    if !below.is_empty() {
-        let mut seen = BTreeSet::new();
-        return Ok(below
-            .into_iter()
-            .filter(|v| seen.insert(v.path.as_str()))
-            .collect());
-    }
-    let nearest = values
-        .values
-        .iter()
-        .min_by_key(|v| v.line.abs_diff(line))
-        .map(|v| v.line);
-    Err(Error::Usage {
-        message: format!("line {line} of `out/{file}` holds no value"),
-        help: Some(match nearest {
-            Some(nearest) => format!(
-                "it is blank, a comment or closes a block; the nearest value is on line {nearest}"
-            ),
-            None => "the file has no values".to_owned(),
-        }),
-    })
-}
-
 /// How the rendered value follows from a spec value, as far as the two texts show it, with the
 /// plan's rule named where lgtmc has one (plan/mod.rs, plan/backends.rs).
 fn rule(spec: &str, rendered: &str) -> String {
@@ -730,130 +572,6 @@ fn rule(spec: &str, rendered: &str) -> String {
         return format!("part of a longer value: `{spec}` appears in it");
     }
     format!("{spec} → {rendered}: computed from it (with any other sources listed)")
-}
-
-/// How many paths of one derived file the text output lists before it counts the rest.
-const DERIVED_PATHS_SHOWN: usize = 4;
-
-/// The explanation as text, for a terminal.
-pub fn text(explanation: &Explanation) -> String {
-    let mut out = String::new();
-    if !explanation.file_named_by.is_empty() {
-        let names: Vec<String> = explanation
-            .file_named_by
-            .iter()
-            .map(|s| format!("{}:{}:{} {}", s.file, s.line, s.column, s.written))
-            .collect();
-        out.push_str(&format!(
-            "{}: its path comes from {}\n\n",
-            explanation.file,
-            names.join(", ")
-        ));
-    }
-    for (index, value) in explanation.values.iter().enumerate() {
-        if index > 0 {
-            out.push('\n');
-        }
-        out.push_str(&format!(
-            "{}:{}:{}  {}\n  value: {}\n",
-            explanation.file,
-            value.line,
-            value.column,
-            value.path,
-            one_line(&value.value)
-        ));
-        for source in &value.sources {
-            out.push_str(&format!(
-                "  from {}:{}:{}  {}  ({})\n",
-                source.file, source.line, source.column, source.written, source.setting
-            ));
-            out.push_str(&format!(
-                "    {:>4} | {}\n",
-                source.line,
-                source.source_line.trim_end()
-            ));
-            out.push_str(&format!("    rule: {}\n", source.rule));
-            if let Some(overrides) = &source.overrides {
-                out.push_str(&format!("    overrides {overrides}\n"));
-            }
-            if !source.together_with.is_empty() {
-                out.push_str(&format!(
-                    "    changed together with {} (they must agree)\n",
-                    source.together_with.join(", ")
-                ));
-            }
-        }
-        for source in &value.placed_by {
-            out.push_str(&format!(
-                "  under a key or in a file named by {}:{}:{}  {}  ({})\n",
-                source.file, source.line, source.column, source.written, source.setting
-            ));
-            if !source.together_with.is_empty() {
-                out.push_str(&format!(
-                    "    changed together with {} (they must agree)\n",
-                    source.together_with.join(", ")
-                ));
-            }
-        }
-        if value.lgtmc_own {
-            out.push_str(&format!(
-                "  lgtmc's own: no spec value changes it; written by template `{}` (a default of the template or the plan)\n",
-                explanation.template
-            ));
-            if !value.not_probed.is_empty() {
-                let names: Vec<String> = value
-                    .not_probed
-                    .iter()
-                    .map(|s| format!("{}:{}:{} {}", s.file, s.line, s.column, s.written))
-                    .collect();
-                out.push_str(&format!(
-                    "  not probed (no other valid value to try), so not ruled out: {}\n",
-                    names.join(", ")
-                ));
-            }
-        }
-        if !value.derived.is_empty() {
-            out.push_str("  also derived from the same spec value:\n");
-            for derived in &value.derived {
-                out.push_str(&format!("    {}", derived.file));
-                if !derived.paths.is_empty() {
-                    let shown: Vec<&str> = derived
-                        .paths
-                        .iter()
-                        .take(DERIVED_PATHS_SHOWN)
-                        .map(String::as_str)
-                        .collect();
-                    out.push_str(&format!("  {}", shown.join(", ")));
-                    let more = derived.paths.len().saturating_sub(DERIVED_PATHS_SHOWN);
-                    if more > 0 {
-                        out.push_str(&format!(" and {more} more"));
-                    }
-                }
-                if !derived.lines.is_empty() {
-                    let lines: Vec<String> = derived.lines.iter().map(usize::to_string).collect();
-                    out.push_str(&format!("  line {}", lines.join(", ")));
-                }
-                out.push('\n');
-            }
-        }
-    }
-    out
-}
-
-/// A multi-line value (a block scalar) on one line, escaped as JSON.
-fn one_line(value: &str) -> String {
-    if value.contains('\n') {
-        serde_json::Value::String(value.to_owned()).to_string()
-    } else {
-        value.to_owned()
-    }
-}
-
-/// The explanation as JSON, for tools.
-pub fn json(explanation: &Explanation) -> String {
-    let mut text = serde_json::to_string_pretty(explanation).unwrap_or_default();
-    text.push('\n');
-    text
 }
 
 /// Splits `FILE:LINE` (as editors and review comments point) into the file and the line.
