@@ -182,7 +182,7 @@ fn tenant_line(index: usize, width: usize) -> String {
         RETENTION_DAYS[index % RETENTION_DAYS.len()],
     );
     let mut overrides = String::new();
-    if index % 4 == 0 {
+    if index.is_multiple_of(4) {
         let rate = 1 + index % 20;
         let _ = write!(
             overrides,
@@ -190,10 +190,10 @@ fn tenant_line(index: usize, width: usize) -> String {
             2 * rate
         );
     }
-    if index % 10 == 0 {
+    if index.is_multiple_of(10) {
         overrides.push_str(" traces retention=\"3d\";");
     }
-    if index % 25 == 0 {
+    if index.is_multiple_of(25) {
         overrides.push_str(" profiles ingestion-rate-mb=2;");
     }
     if !overrides.is_empty() {
@@ -404,7 +404,7 @@ fn median(samples: &[Sample]) -> f64 {
     let mut seconds: Vec<f64> = samples.iter().map(|sample| sample.seconds).collect();
     seconds.sort_by(f64::total_cmp);
     let middle = seconds.len() / 2;
-    if seconds.len() % 2 == 0 {
+    if seconds.len().is_multiple_of(2) {
         f64::midpoint(seconds[middle - 1], seconds[middle])
     } else {
         seconds[middle]

@@ -12,12 +12,12 @@ use crate::crds::{self, CrdSet};
 use crate::diagnostic::Problem;
 use crate::emit::{MANIFEST_PATH, manifest_text};
 use crate::error::Error;
-use crate::verify::isolation;
 use crate::load::{self, LoadError};
 use crate::plan::{self, EnvironmentPlan};
 use crate::render::{self, Rendered};
 use crate::validate::{self, Budget, ValidSpec};
 use crate::verify;
+use crate::verify::isolation;
 use minijinja::Environment;
 
 /// The compiled platform.

@@ -9,9 +9,9 @@ use crate::crds::{CrdError, CrdProblem};
 use crate::diagnostic::Problem;
 use crate::emit::EmitError;
 use crate::history::HistoryError;
-use crate::verify::isolation::IsolationError;
 use crate::manual::ManualError;
 use crate::render::RenderError;
+use crate::verify::isolation::IsolationError;
 use crate::verify::{ReferenceError, VerifyError};
 
 pub const EXIT_OK: i32 = 0;

@@ -1,4 +1,5 @@
-//! YAML, behind one module: the only one that names `serde_norway`.
+//! YAML, behind one module: the only one that names a YAML library (`serde_norway`, and
+//! `saphyr-parser` for the positioned events `explain` reads).
 //!
 //! Every YAML text lgtmc reads (a rendered file parsed back, a CRD, two versions of a file being
 //! compared) is read here into `serde_json::Value`s, the one tree type the checks walk; every
@@ -149,6 +150,68 @@ pub fn safe_json(json: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(safe)
+}
+
+/// Where a YAML event is: lines 1-based, columns 0-based in characters (the parser's marks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start_line: usize,
+    pub start_column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+/// The events of a YAML stream that a reader keeping positions needs (`explain`, since a parsed
+/// value forgets where it was written).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    DocumentStart,
+    /// A scalar as written; `block` for `|` and `>`, whose span starts at the indicator.
+    Scalar {
+        text: String,
+        block: bool,
+    },
+    /// An alias, by the parser's anchor id.
+    Alias(usize),
+    MappingStart,
+    SequenceStart,
+    /// The end of a mapping or sequence.
+    End,
+}
+
+/// Every event of a YAML stream with its span, in order; `Err` at the first that does not parse.
+pub fn events(text: &str) -> impl Iterator<Item = Result<(Event, Span), YamlError>> + '_ {
+    use saphyr_parser::{Event as Raw, Parser, ScalarStyle};
+    Parser::new_from_str(text).filter_map(|event| {
+        let (event, span) = match event {
+            Ok(event) => event,
+            Err(error) => {
+                return Some(Err(YamlError {
+                    message: error.to_string(),
+                    offset: error.marker().index(),
+                }));
+            }
+        };
+        let event = match event {
+            Raw::DocumentStart(_) => Event::DocumentStart,
+            Raw::Scalar(text, style, ..) => Event::Scalar {
+                text: text.into_owned(),
+                block: matches!(style, ScalarStyle::Literal | ScalarStyle::Folded),
+            },
+            Raw::Alias(id) => Event::Alias(id),
+            Raw::MappingStart(..) => Event::MappingStart,
+            Raw::SequenceStart(..) => Event::SequenceStart,
+            Raw::MappingEnd | Raw::SequenceEnd => Event::End,
+            _ => return None,
+        };
+        let span = Span {
+            start_line: span.start.line(),
+            start_column: span.start.col(),
+            end_line: span.end.line(),
+            end_column: span.end.col(),
+        };
+        Some(Ok((event, span)))
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod common;
 
 mod annotations;
+mod architecture;
 mod backends;
 mod capacity;
 mod catalog;

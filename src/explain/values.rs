@@ -2,7 +2,7 @@
 //! addresses and compares.
 //!
 //! YAML (and JSON, which is YAML) is read with an event parser that keeps positions
-//! (saphyr-parser), since serde's YAML value forgets them; Alloy with lgtmc's own parser. A value
+//! (`yaml::events`), since a parsed YAML value forgets them; Alloy with lgtmc's own parser. A value
 //! is a leaf: a scalar, an empty mapping or sequence, or (Alloy) an expression that is not a
 //! literal, kept as written. Values are compared as text, so `3` and `"3"` differ, as they do for
 //! the program that reads the file.
@@ -14,7 +14,7 @@
 //! parent, as `rule` does), then the attribute, joined by ` / `; below the attribute, `.key`
 //! and `[i]` as in YAML.
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use crate::yaml::{self, Event, Span};
 
 use crate::alloy::{self, Expr, Stmt};
 
@@ -143,33 +143,32 @@ impl YamlReader {
         }
     }
 
-    fn scalar(&mut self, text: &str, style: ScalarStyle, span: Span) {
+    fn scalar(&mut self, text: &str, block: bool, span: Span) {
         let Some(path) = self.next_path() else {
             if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
                 *key = Some(text.to_owned());
             }
-            self.key_line = Some(span.start.line());
+            self.key_line = Some(span.start_line);
             return;
         };
         // A block scalar (`|`, `>`) starts on the line of its indicator, before its content.
-        let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
         self.push_value(path, text.to_owned(), span, usize::from(block));
         self.advance();
     }
 
     fn push_value(&mut self, path: String, text: String, span: Span, lines_before: usize) {
-        let line = span.start.line();
+        let line = span.start_line;
         // A block scalar's span ends at the start of the line after it.
-        let end_line = if span.end.col() == 0 && span.end.line() > line {
-            span.end.line() - 1
+        let end_line = if span.end_column == 0 && span.end_line > line {
+            span.end_line - 1
         } else {
-            span.end.line().max(line)
+            span.end_line.max(line)
         };
         self.values.values.push(Value {
             path,
             text,
             line: line.saturating_sub(lines_before).max(1),
-            column: span.start.col() + 1,
+            column: span.start_column + 1,
             end_line,
         });
         self.key_line = None;
@@ -177,12 +176,12 @@ impl YamlReader {
 
     fn start(&mut self, span: Span, sequence: bool) -> Option<()> {
         let path = self.next_path()?;
-        let line = self.key_line.take().unwrap_or(span.start.line());
+        let line = self.key_line.take().unwrap_or(span.start_line);
         self.values.containers.push(Container {
             path: path.clone(),
             line,
         });
-        let (line, column) = (span.start.line(), span.start.col() + 1);
+        let (line, column) = (span.start_line, span.start_column + 1);
         self.stack.push(if sequence {
             Frame::Seq {
                 path,
@@ -239,19 +238,18 @@ fn read_yaml(text: &str) -> Option<Values> {
         documents: 0,
         key_line: None,
     };
-    for event in Parser::new_from_str(text) {
+    for event in yaml::events(text) {
         let (event, span) = event.ok()?;
         match event {
-            Event::DocumentStart(_) => reader.documents += 1,
-            Event::Scalar(value, style, ..) => reader.scalar(&value, style, span),
+            Event::DocumentStart => reader.documents += 1,
+            Event::Scalar { text, block } => reader.scalar(&text, block, span),
             // lgtmc writes no anchors; an alias is still a value, named as written.
-            Event::Alias(id) => reader.scalar(&format!("*{id}"), ScalarStyle::Plain, span),
+            Event::Alias(id) => reader.scalar(&format!("*{id}"), false, span),
             // A collection as a mapping key: lgtmc writes none, and the path syntax has no
             // spelling for it.
-            Event::MappingStart(..) => reader.start(span, false)?,
-            Event::SequenceStart(..) => reader.start(span, true)?,
-            Event::MappingEnd | Event::SequenceEnd => reader.end(),
-            _ => {}
+            Event::MappingStart => reader.start(span, false)?,
+            Event::SequenceStart => reader.start(span, true)?,
+            Event::End => reader.end(),
         }
     }
     let mut values = reader.values;

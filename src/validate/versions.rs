@@ -49,7 +49,10 @@ pub(super) fn chart_versions(
         }
     }
     for chart in &used {
-        if !mapping.iter().any(|(key, _)| key.as_deref() == Some(chart.name)) {
+        if !mapping
+            .iter()
+            .any(|(key, _)| key.as_deref() == Some(chart.name))
+        {
             problems.push(
                 Problem::new(
                     file,

@@ -18,10 +18,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use miette::Diagnostic;
 use serde_json::Value;
 
+use super::ParsedTree;
 use crate::plan::EnvironmentPlan;
 use crate::plan::grafana::{EXPRESSION_DATASOURCE, PROVISIONING_DIR};
 use crate::render::Rendered;
-use super::ParsedTree;
 
 /// The header that carries the tenant, and the only one a data source may send it in.
 const TENANT_HEADER: &str = "X-Scope-OrgID";
