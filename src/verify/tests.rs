@@ -1,6 +1,7 @@
 use super::*;
 
-fn rendered(files: &[(&str, &str)]) -> Rendered {
+/// A rendered tree of these files, each from a template named `test.j2` (the isolation tests too).
+pub(super) fn rendered(files: &[(&str, &str)]) -> Rendered {
     let mut rendered = Rendered::default();
     for (path, text) in files {
         rendered

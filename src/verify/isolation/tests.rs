@@ -1,17 +1,6 @@
 use super::*;
 
-fn rendered(files: &[(&str, &str)]) -> Rendered {
-    let mut rendered = Rendered::default();
-    for (path, text) in files {
-        rendered
-            .files
-            .insert((*path).to_owned(), (*text).to_owned());
-        rendered
-            .templates
-            .insert((*path).to_owned(), "test.j2".to_owned());
-    }
-    rendered
-}
+use crate::verify::tests::rendered;
 
 fn datasources(tenant: &str, header: &str) -> String {
     format!(
