@@ -1,13 +1,14 @@
 //! Applying a render: under the exclusive lock, the journal first, then removals and atomic
 //! writes, then the final manifest. Every decision was made by `plan` before the first write.
 
+use std::collections::HashSet;
 use std::io::{ErrorKind, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::{fs, io};
 
 use super::lock::{self, Mode};
 use super::manifest::{MANIFEST_PATH, manifest_text, parse_manifest};
-use super::paths::{check_tree, existing_file, read_existing, write_err};
+use super::paths::{Dirs, check_tree, existing_file, read_existing, write_err};
 use super::plan::{Plan, check_space};
 use super::{EmitError, Reason, Refusal, RenderedTree, TMP_SUFFIX, WriteReport};
 
@@ -65,7 +66,7 @@ fn write_locked(
     tree: &RenderedTree,
     in_scope: &dyn Fn(&str) -> bool,
 ) -> Result<WriteReport, EmitError> {
-    let old_manifest = read_existing(out_dir, MANIFEST_PATH)?;
+    let old_manifest = read_existing(&mut Dirs::default(), out_dir, MANIFEST_PATH)?;
     let owned = parse_manifest(out_dir, old_manifest.as_deref())?;
     let plan = Plan::new(out_dir, tree, &owned, in_scope)?;
     if !plan.refusals.is_empty() {
@@ -100,7 +101,9 @@ fn write_locked(
             report.removed.push(path.clone());
         }
     }
+    let mut made = HashSet::new();
     for (path, content) in &plan.writes {
+        make_parent(out_dir, path, &mut made)?;
         write_file(out_dir, path, content)?;
         report.written.push((*path).to_owned());
     }
@@ -121,9 +124,23 @@ fn write_locked(
     Ok(report)
 }
 
+/// Creates the directory of `rel` (and any missing above it) once per directory: the plan
+/// checked every existing one, and pruning, which may have removed an emptied one, is over.
+fn make_parent(out_dir: &Path, rel: &str, made: &mut HashSet<PathBuf>) -> Result<(), EmitError> {
+    let Some((parent, _)) = rel.rsplit_once('/') else {
+        return Ok(());
+    };
+    let parent = out_dir.join(parent);
+    if !made.contains(&parent) {
+        fs::create_dir_all(&parent).map_err(write_err(&parent))?;
+        made.insert(parent);
+    }
+    Ok(())
+}
+
 /// Replaces `rel` with `content` atomically: a temporary sibling created exclusively under a
 /// random name (`O_EXCL`: a planted file or symlink is never opened), then renamed. The caller
-/// has checked the parents and the target.
+/// has checked the parents and the target, and made the directory.
 fn write_file(out_dir: &Path, rel: &str, content: &str) -> Result<(), EmitError> {
     replace(out_dir, rel, content, false, abort_before_rename)
 }
@@ -146,7 +163,6 @@ fn replace(
     let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
         return Err(EmitError::UnsafePath { path: rel.into() });
     };
-    fs::create_dir_all(parent).map_err(write_err(parent))?;
     let mut tmp = temporary(parent, &name.to_string_lossy()).map_err(write_err(parent))?;
     (tmp.write_all(content.as_bytes()))
         .and_then(|()| match flush {
@@ -200,7 +216,8 @@ fn abort_before_rename() {}
 /// Removes a stale owned file; returns false if it was already gone or is no longer a plain file
 /// (someone replaced it, so it is no longer ours to delete).
 fn remove_owned(out_dir: &Path, rel: &str) -> Result<bool, EmitError> {
-    let Some(target) = existing_file(out_dir, rel)? else {
+    // Pruning removes directories, so nothing looked up for an earlier removal is reused.
+    let Some(target) = existing_file(&mut Dirs::default(), out_dir, rel)? else {
         return Ok(false);
     };
     let remove_err = |source| EmitError::Remove {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::lock::{self, Mode};
 use super::manifest::{MANIFEST_PATH, parse_manifest};
-use super::paths::{check_rel, leftovers, read_err, read_existing, stat};
+use super::paths::{Dirs, check_rel, leftovers, read_existing, read_file, stat};
 use super::{Drift, EmitError, FileDrift, RenderedTree};
 
 /// The text of one rendered file on disk (`path` under `out_dir`), or `None` when it is missing
@@ -35,25 +35,30 @@ pub fn compare_tree_in(
         _ => None,
     };
     let mut drift = Drift::default();
+    let dirs = &mut Dirs::default();
     for (path, rendered) in tree.iter().filter(|(p, _)| in_scope(p)) {
-        match read_existing(out_dir, path)? {
+        match read_existing(dirs, out_dir, path)? {
             None => drift.missing.push(file_drift(path, vec![], rendered)),
             Some(bytes) if bytes == rendered.as_bytes() => {}
             Some(bytes) => drift.changed.push(file_drift(path, bytes, rendered)),
         }
     }
-    let manifest = read_existing(out_dir, MANIFEST_PATH)?;
+    let manifest = read_existing(dirs, out_dir, MANIFEST_PATH)?;
     let owned = parse_manifest(out_dir, manifest.as_deref())?;
-    for path in owned.iter().filter(|p| in_scope(p)) {
-        if let (false, Some(bytes)) = (tree.contains_key(path), read_existing(out_dir, path)?) {
+    // Only the owned files the tree no longer has: the tree's own were read above.
+    for path in owned
+        .iter()
+        .filter(|p| in_scope(p) && !tree.contains_key(*p))
+    {
+        if let Some(bytes) = read_existing(dirs, out_dir, path)? {
             drift.extra.push(file_drift(path, bytes, ""));
         }
     }
     let scoped = (tree.keys().chain(&owned)).filter(|p| in_scope(p));
-    for leftover in leftovers(out_dir, scoped.map(String::as_str))? {
+    for leftover in leftovers(dirs, out_dir, scoped.map(String::as_str))? {
         let path = out_dir.join(&leftover);
         let bytes = match stat(&path)? {
-            Some(meta) if meta.is_file() => fs::read(&path).map_err(read_err(&path))?,
+            Some(meta) if meta.is_file() => read_file(&path, meta.len())?,
             _ => Vec::new(),
         };
         drift.extra.push(file_drift(&leftover, bytes, ""));

@@ -1,8 +1,11 @@
 //! Reaching a path below the out dir safely: relative paths checked to stay inside it, every
 //! existing parent a real directory (never a symlink), metadata without following links, and the
-//! temporaries an interrupted render left.
+//! temporaries an interrupted render left. The kinds of the directories on the way are looked up
+//! once per directory ([`Dirs`]), not once per file: the caller holds the out dir's lock.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Read as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Component, Path, PathBuf};
 use std::{fs, io};
 
@@ -41,6 +44,7 @@ pub(super) fn check_tree(out_dir: &Path, tree: &RenderedTree) -> Result<(), Emit
 /// lgtmc's temporaries (`.*.lgtmc-tmp`) in the out dir and in the existing, real directories of
 /// `paths`: an interrupted render leaves them there, and nowhere else.
 pub(super) fn leftovers<'a>(
+    dirs_seen: &mut Dirs,
     out_dir: &Path,
     paths: impl Iterator<Item = &'a str>,
 ) -> Result<Vec<String>, EmitError> {
@@ -50,7 +54,7 @@ pub(super) fn leftovers<'a>(
     for dir in dirs {
         let path = out_dir.join(&dir);
         // A file or symlink on the way: no temporary of lgtmc's can be below it.
-        match existing_dir(out_dir, &dir) {
+        match existing_dir(dirs_seen, out_dir, &dir) {
             Ok(Some(_)) => {}
             Ok(None) | Err(EmitError::NotAFile { .. }) => continue,
             Err(e) => return Err(e),
@@ -104,21 +108,45 @@ pub(super) fn stat(path: &Path) -> Result<Option<fs::Metadata>, EmitError> {
     }
 }
 
+/// The kind of each directory on the way to a path below the out dir (`None`: nothing there),
+/// looked up without following links, once per directory while the lock is held. Only for
+/// directories that do not change meanwhile: a plan or a comparison, which write nothing.
+#[derive(Debug, Default)]
+pub(super) struct Dirs {
+    kinds: HashMap<PathBuf, Option<fs::FileType>>,
+}
+
+impl Dirs {
+    /// The kind of `path`, without following a symlink; `None` if nothing is there.
+    pub(super) fn kind(&mut self, path: &Path) -> Result<Option<fs::FileType>, EmitError> {
+        if let Some(kind) = self.kinds.get(path) {
+            return Ok(*kind);
+        }
+        let kind = stat(path)?.map(|meta| meta.file_type());
+        self.kinds.insert(path.to_path_buf(), kind);
+        Ok(kind)
+    }
+}
+
 /// Every existing ancestor of `rel` inside `out_dir` must be a real directory: following a
 /// symlinked directory could write or delete outside `out_dir`.
-fn check_parents(out_dir: &Path, rel: &str) -> Result<(), EmitError> {
+fn check_parents(dirs: &mut Dirs, out_dir: &Path, rel: &str) -> Result<(), EmitError> {
     let parents = rel.rsplit_once('/').map_or("", |(parents, _)| parents);
-    existing_dir(out_dir, parents).map(|_| ())
+    existing_dir(dirs, out_dir, parents).map(|_| ())
 }
 
 /// `rel` as a directory reached without symlinks: `Some` if it exists, `None` if some part of it
 /// does not; an error if a part is not a real directory.
-pub(super) fn existing_dir(out_dir: &Path, rel: &str) -> Result<Option<PathBuf>, EmitError> {
+pub(super) fn existing_dir(
+    dirs: &mut Dirs,
+    out_dir: &Path,
+    rel: &str,
+) -> Result<Option<PathBuf>, EmitError> {
     let mut dir = out_dir.to_path_buf();
     for component in rel.split('/').filter(|c| !c.is_empty()) {
         dir.push(component);
-        match stat(&dir)? {
-            Some(meta) if meta.is_dir() => {}
+        match dirs.kind(&dir)? {
+            Some(kind) if kind.is_dir() => {}
             Some(_) => return Err(EmitError::NotAFile { path: dir }),
             None => return Ok(None),
         }
@@ -126,19 +154,55 @@ pub(super) fn existing_dir(out_dir: &Path, rel: &str) -> Result<Option<PathBuf>,
     Ok(Some(dir))
 }
 
-/// The path of `rel` if it is a regular file reachable without symlinks, else `None`.
-pub(super) fn existing_file(out_dir: &Path, rel: &str) -> Result<Option<PathBuf>, EmitError> {
-    match check_parents(out_dir, rel) {
+/// The path and size of `rel` if it is a regular file reachable without symlinks, else `None`.
+fn existing_file_len(
+    dirs: &mut Dirs,
+    out_dir: &Path,
+    rel: &str,
+) -> Result<Option<(PathBuf, u64)>, EmitError> {
+    match check_parents(dirs, out_dir, rel) {
         Err(EmitError::NotAFile { .. }) => return Ok(None),
         other => other?,
     }
     let path = out_dir.join(rel);
-    Ok(stat(&path)?.is_some_and(|m| m.is_file()).then_some(path))
+    Ok(match stat(&path)? {
+        Some(meta) if meta.is_file() => Some((path, meta.len())),
+        _ => None,
+    })
 }
 
-pub(super) fn read_existing(out_dir: &Path, rel: &str) -> Result<Option<Vec<u8>>, EmitError> {
-    let Some(path) = existing_file(out_dir, rel)? else {
+/// The path of `rel` if it is a regular file reachable without symlinks, else `None`.
+pub(super) fn existing_file(
+    dirs: &mut Dirs,
+    out_dir: &Path,
+    rel: &str,
+) -> Result<Option<PathBuf>, EmitError> {
+    Ok(existing_file_len(dirs, out_dir, rel)?.map(|(path, _)| path))
+}
+
+pub(super) fn read_existing(
+    dirs: &mut Dirs,
+    out_dir: &Path,
+    rel: &str,
+) -> Result<Option<Vec<u8>>, EmitError> {
+    let Some((path, len)) = existing_file_len(dirs, out_dir, rel)? else {
         return Ok(None);
     };
-    fs::read(&path).map(Some).map_err(read_err(&path))
+    read_file(&path, len).map(Some)
+}
+
+/// The bytes of the regular file `path`, found to be `len` bytes long: opened without following
+/// a symlink (one planted since it was looked at is an error, not followed), read to its end.
+pub(super) fn read_file(path: &Path, len: u64) -> Result<Vec<u8>, EmitError> {
+    let nofollow = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+    let mut file = (fs::OpenOptions::new().read(true))
+        .custom_flags(nofollow)
+        .open(path)
+        .map_err(read_err(path))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    // Through `Take`: `File::read_to_end` would ask the size again (`statx` and `lseek`).
+    (file.by_ref().take(u64::MAX))
+        .read_to_end(&mut bytes)
+        .map_err(read_err(path))?;
+    Ok(bytes)
 }

@@ -3,13 +3,12 @@
 //! `statvfs`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::Access;
 
 use super::manifest::{MANIFEST_PATH, manifest_text};
-use super::paths::{existing_file, leftovers, read_err, stat};
+use super::paths::{Dirs, existing_file, leftovers, read_err, read_file, stat};
 use super::{EmitError, Reason, RenderedTree};
 
 /// Everything a render will do, decided before its first write.
@@ -30,6 +29,8 @@ pub(super) struct Plan<'t> {
     pub(super) refusals: BTreeMap<PathBuf, Reason>,
     /// Whether each directory checked so far may be written in.
     pub(super) writable_dirs: BTreeMap<PathBuf, bool>,
+    /// The directories looked at so far (nothing is written while planning).
+    dirs: Dirs,
 }
 
 impl<'t> Plan<'t> {
@@ -49,11 +50,12 @@ impl<'t> Plan<'t> {
             new_dirs: BTreeSet::new(),
             refusals: BTreeMap::new(),
             writable_dirs: BTreeMap::new(),
+            dirs: Dirs::default(),
         };
         let stale = owned.iter().filter(|p| !tree.contains_key(*p));
         let mut kept = Vec::new();
         for path in stale {
-            let Some(target) = existing_file(out_dir, path)? else {
+            let Some(target) = existing_file(&mut plan.dirs, out_dir, path)? else {
                 continue;
             };
             if !in_scope(path) {
@@ -82,7 +84,7 @@ impl<'t> Plan<'t> {
             _ => plan.require_writable_dir(out_dir),
         }
         let scoped = (tree.keys().chain(owned)).filter(|p| in_scope(p));
-        plan.leftovers = leftovers(out_dir, scoped.map(String::as_str))?;
+        plan.leftovers = leftovers(&mut plan.dirs, out_dir, scoped.map(String::as_str))?;
         for leftover in plan.leftovers.clone() {
             plan.require_writable_dir(parent(&out_dir.join(leftover)));
         }
@@ -114,10 +116,10 @@ impl<'t> Plan<'t> {
                 self.new_dirs.insert(dir.clone());
                 continue;
             }
-            match stat(&dir)? {
-                Some(meta) if meta.is_dir() => {}
+            match self.dirs.kind(&dir)? {
+                Some(kind) if kind.is_dir() => {}
                 // A stale owned file where a directory is now needed: it is removed first.
-                Some(meta) if meta.is_file() && removed.contains(rel.as_str()) => {
+                Some(kind) if kind.is_file() && removed.contains(rel.as_str()) => {
                     creating = true;
                     self.new_dirs.insert(dir.clone());
                 }
@@ -138,7 +140,7 @@ impl<'t> Plan<'t> {
                 None => {}
                 Some(meta) if meta.is_file() => {
                     if meta.len() == content.len() as u64
-                        && fs::read(&target).map_err(read_err(&target))? == content.as_bytes()
+                        && read_file(&target, meta.len())? == content.as_bytes()
                     {
                         self.unchanged.push(path);
                         return Ok(());
