@@ -1,6 +1,7 @@
 //! Quantities and how lgtmc writes them: Kubernetes byte quantities (`1536Gi`), bytes in binary
 //! units with two decimals (`144.84 GiB`), fractions in millionths (`0.15`), percentages to one
-//! decimal and durations in days, hours, minutes and seconds.
+//! decimal and durations in days, hours, minutes and seconds; and the aligned plain-text table
+//! `lgtmc plan` prints them in.
 //!
 //! Integer arithmetic throughout (fractions read to millionths, saturating at `u64::MAX`), so every
 //! number is the same on every machine. Pure; the lowest layer `limits`, `compute` and `capacity`
@@ -164,6 +165,28 @@ pub fn format_seconds(seconds: u64) -> String {
     text
 }
 
+/// Rows as aligned plain-text columns, as `lgtmc plan` prints them: the first `text_columns`
+/// columns to the left, the numbers after them to the right, trailing spaces trimmed.
+pub fn aligned_table<const N: usize>(out: &mut String, rows: &[[String; N]], text_columns: usize) {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let mut line = String::from(" ");
+        for (column, (cell, width)) in row.iter().zip(widths).enumerate() {
+            let pad = " ".repeat(width - cell.chars().count());
+            if column < text_columns {
+                let _ = write!(line, " {cell}{pad} ");
+            } else {
+                let _ = write!(line, " {pad}{cell} ");
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ use serde::Serialize;
 use crate::units::{percent, sum};
 
 // `render`'s `bytes` filter and the budget check read these here, where the plan's sizes come from.
-pub use crate::units::{format_bytes, parse_quantity};
+use crate::units::format_bytes;
 pub use chart::{BudgetLine, Chart, ChartRow, ChartSegment, LegendItem, chart};
 pub use plan::{plan, stored_per_second};
 pub use report::{json, text};

@@ -27,7 +27,8 @@ pub fn text(plans: &[CapacityPlan], compute: &[ComputePlan]) -> String {
             plan.size.stored,
             plan.summary()
         );
-        write_table(&mut out, &rows(plan));
+        // The tenant and backend columns are text; the rest are numbers.
+        crate::units::aligned_table(&mut out, &rows(plan), 2);
         write_budget(&mut out, plan);
         if let Some(compute) = compute.get(index) {
             out.push_str(&crate::compute::text(compute));
@@ -100,29 +101,6 @@ fn rows(plan: &CapacityPlan) -> Vec<[String; 8]> {
             .map_or_else(|| "-".to_owned(), |b| b.used.clone()),
     ]);
     rows
-}
-
-/// The rows as aligned columns: text to the left, numbers to the right.
-fn write_table(out: &mut String, rows: &[[String; 8]]) {
-    let mut widths = [0usize; 8];
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    for row in rows {
-        let mut line = String::from(" ");
-        for (column, (cell, width)) in row.iter().zip(widths).enumerate() {
-            let pad = " ".repeat(width - cell.chars().count());
-            // Text columns to the left, numbers to the right.
-            if column < 2 {
-                let _ = write!(line, " {cell}{pad} ");
-            } else {
-                let _ = write!(line, " {pad}{cell} ");
-            }
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
 }
 
 /// The budget line, when there is a budget.

@@ -32,7 +32,7 @@ pub fn text(plan: &ComputePlan) -> String {
         cpu(plan.requests.cpu_millis),
         crate::units::format_bytes(plan.requests.memory_bytes),
     ]);
-    table(&mut out, &rows);
+    crate::units::aligned_table(&mut out, &rows, 1);
     if let Some(nodes) = &plan.nodes {
         let _ = writeln!(
             out,
@@ -60,7 +60,7 @@ pub fn text(plan: &ComputePlan) -> String {
                 ),
             ]);
         }
-        table(&mut out, &rows);
+        crate::units::aligned_table(&mut out, &rows, 1);
     }
     for problem in &plan.unplaceable {
         let _ = writeln!(out, "  cannot place: {problem}");
@@ -75,25 +75,4 @@ pub fn text(plan: &ComputePlan) -> String {
 pub fn cpu(millis: u64) -> String {
     let text = format!("{}.{:03}", millis / 1_000, millis % 1_000);
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-fn table(out: &mut String, rows: &[[String; 4]]) {
-    let mut widths = [0usize; 4];
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    for row in rows {
-        let mut line = String::from(" ");
-        for (column, (cell, width)) in row.iter().zip(widths).enumerate() {
-            let pad = " ".repeat(width - cell.chars().count());
-            if column == 0 {
-                let _ = write!(line, " {cell}{pad} ");
-            } else {
-                let _ = write!(line, " {pad}{cell} ");
-            }
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
 }

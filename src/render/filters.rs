@@ -14,7 +14,7 @@ pub(super) fn add(env: &mut minijinja::Environment<'static>) {
     env.add_filter("kargo_scalar", kargo_scalar);
     // Numbers of the plans as the reports write them: `9.495` CPUs, `38.87 GiB`.
     env.add_filter("cpu", crate::compute::cpu_text);
-    env.add_filter("bytes", crate::capacity::format_bytes);
+    env.add_filter("bytes", crate::units::format_bytes);
 }
 
 /// `{{ env_var(bucket, "BUCKET_NAME") }}` is `${<prefix>BUCKET_NAME}`: a variable from a bucket

@@ -2,7 +2,6 @@
 //! default and platform tenants, bucket quotas, capacity overrides), Tempo's modes, Kargo's units,
 //! the collector's labels and the URLs.
 
-use crate::capacity;
 use crate::compute;
 use crate::diagnostic::{Problem, SourceFile, did_you_mean};
 use crate::document::{Origins, pointer_child};
@@ -321,7 +320,7 @@ fn duration_problem(
 fn capacity_problems(platform: &Platform, report: &mut impl FnMut(&str, String, &str, String)) {
     let spec = &platform.capacity;
     match &spec.raw {
-        Some(raw) if capacity::parse_quantity(raw).is_none() => report(
+        Some(raw) if crate::units::parse_quantity(raw).is_none() => report(
             "/capacity/raw",
             format!("the raw capacity `{raw}` is more than 16 EiB"),
             "too large",
