@@ -645,3 +645,37 @@ fn fuzzed_specs_never_panic_and_never_touch_out_when_rejected() {
     }
     eprintln!("fuzz: {cases} cases from seed {seed}: {accepted} rendered, {rejected} rejected");
 }
+
+/// A versions file whose keys are not all chart names (a number, a list) or that is not a map:
+/// a problem at the file with exit 2, and out/ untouched.
+#[test]
+fn a_versions_file_with_keys_that_are_not_chart_names_is_an_error_at_the_file() {
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    let pristine = repo.snapshot_tree("out");
+    let versions = repo.path().join("versions/dev.yaml");
+    let original = std::fs::read_to_string(&versions).unwrap();
+    std::fs::write(&versions, format!("{original}1.5: x\n[a, b]: y\n")).unwrap();
+    let output = repo.run(&["render"]);
+    assert_exit(&output, 2);
+    let text = stderr(&output);
+    // Both keys give the same problem at the file (a key that is not text has no span of its
+    // own), reported once.
+    assert!(
+        text.contains("`versions/dev.yaml` has a key that is not a chart name")
+            && text.contains("versions/dev.yaml:1:1"),
+        "{text}"
+    );
+    assert_eq!(repo.snapshot_tree("out"), pristine, "out/ changed");
+
+    std::fs::write(&versions, "- a\n- b\n").unwrap();
+    let output = repo.run(&["render"]);
+    assert_exit(&output, 2);
+    let text = stderr(&output);
+    assert!(
+        text.contains("`versions/dev.yaml` is not a YAML map of chart versions")
+            && text.contains("versions/dev.yaml:1:"),
+        "{text}"
+    );
+    assert_eq!(repo.snapshot_tree("out"), pristine, "out/ changed");
+}
