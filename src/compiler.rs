@@ -13,11 +13,11 @@ use crate::diagnostic::Problem;
 use crate::emit::{MANIFEST_PATH, manifest_text};
 use crate::error::Error;
 use crate::load::{self, LoadError};
-use crate::plan::{self, EnvironmentPlan};
+use crate::plan;
 use crate::render::{self, Rendered};
 use crate::validate::{self, Budget, ValidSpec};
 use crate::verify;
-use crate::verify::isolation;
+use crate::verify::isolation::Isolation;
 use minijinja::Environment;
 
 /// The compiled platform.
@@ -131,12 +131,75 @@ fn gitops_out(spec: &ValidSpec) -> String {
 fn render_valid(
     spec: &ValidSpec,
     env: &Environment<'static>,
-) -> Result<(Vec<EnvironmentPlan>, Rendered), Error> {
-    let plans: Vec<EnvironmentPlan> = spec.environments.iter().map(plan::plan).collect();
-    let (kargo, kargo_artifacts) = plan::kargo(&plans, &spec.environments);
+) -> Result<(Vec<verify::EnvironmentDir>, Rendered), Error> {
+    let mut rendered = Rendered::default();
+    let mut stages = Vec::new();
+    let mut directories = Vec::new();
+    for environment in &spec.environments {
+        // One environment's plan at a time: its per-tenant items are large, and once its files
+        // are rendered only its Kargo stage and its directory are needed.
+        let plan = plan::plan(environment);
+        render::render_plan(env, &plan, &mut rendered)?;
+        stages.push(plan::StageSource::of(&plan));
+        directories.push(verify::EnvironmentDir {
+            environment: plan.environment.clone(),
+            repo_dir: plan.delivery.env_dir.clone(),
+        });
+    }
+    let (kargo, kargo_artifacts) = plan::kargo(stages, &spec.environments);
     let all_sources: Vec<String> = spec.files.iter().map(|file| file.name.clone()).collect();
-    let rendered = render::render(env, &plans, &kargo, &kargo_artifacts, &all_sources)?;
-    Ok((plans, rendered))
+    render::render_kargo(env, &kargo, &kargo_artifacts, &all_sources, &mut rendered)?;
+    Ok((directories, rendered))
+}
+
+/// Verifies the rendered tree: every file is parsed once, on all cores, and each parse is
+/// visited by every check (the references between files, Grafana's tenant isolation and, with
+/// `crds`, the custom resources) and then freed, so memory holds the rendered text and what the
+/// checks keep, never the whole parsed tree. The problems come in this order: files that do not
+/// parse, references, isolation, custom resources.
+fn check_rendered(
+    rendered: &Rendered,
+    directories: Vec<verify::EnvironmentDir>,
+    crds: Option<&CrdSet>,
+) -> Result<Option<crds::Summary>, Error> {
+    let environments: Vec<String> = directories.iter().map(|d| d.environment.clone()).collect();
+    let mut references = verify::References::new(rendered, directories);
+    let mut isolation = Isolation::new(rendered, &environments);
+    let mut resources = 0;
+    let mut crd_problems = Vec::new();
+    // Data source files first (isolation needs every uid's owner before a dashboard names
+    // one); then by the path inside the environment, so that the environments' copies of a
+    // file are adjacent and the parse they share is freed early.
+    let mut paths: Vec<&str> = rendered.files.keys().map(String::as_str).collect();
+    paths.sort_by_cached_key(|path| {
+        let (environment, inside) = path.split_once('/').unwrap_or(("", path));
+        (!Isolation::checks_first(path), inside, environment)
+    });
+    let broken = verify::stream(rendered, &paths, &mut |path, parsed| {
+        references.visit(path, parsed);
+        isolation.visit(path, parsed);
+        if let Some(crds) = crds {
+            let check = crds::check_parsed(crds, "out/", path, parsed);
+            resources += check.resources.len();
+            crd_problems.extend(check.problems);
+        }
+    });
+    if !broken.is_empty() {
+        return Err(Error::Verify(broken));
+    }
+    references.finish().map_err(Error::References)?;
+    isolation.finish().map_err(Error::Isolation)?;
+    let Some(crds) = crds else {
+        return Ok(None);
+    };
+    if !crd_problems.is_empty() {
+        crd_problems.sort_by(|a, b| a.path.cmp(&b.path));
+        return Err(Error::CustomResources(crd_problems));
+    }
+    Ok(Some(crds::Summary {
+        resources,
+        crds: crds.crd_count(),
+    }))
 }
 
 /// Compiles the spec in `spec_dir` into the complete tree of files under `out/`.
@@ -161,38 +224,8 @@ pub fn compile_valid(
     crds: Option<&CrdSet>,
 ) -> Result<Compilation, Error> {
     let env = render::environment(templates_dir)?;
-    let (plans, mut rendered) = render_valid(&spec, &env)?;
-    let directories: Vec<verify::EnvironmentDir> = plans
-        .iter()
-        .map(|plan| verify::EnvironmentDir {
-            environment: plan.environment.clone(),
-            repo_dir: plan.delivery.env_dir.clone(),
-        })
-        .collect();
-    // Every file is parsed once; a file that does not parse is reported first. The other
-    // checks read the parsed tree, side by side (the pre-commit hook runs this on every commit).
-    let tree = verify::verify(&rendered).map_err(Error::Verify)?;
-    let (references, isolated) = std::thread::scope(|scope| {
-        let references = scope.spawn(|| verify::cross_check(&rendered, &tree, &directories));
-        let isolated = isolation::check(&plans, &rendered, &tree);
-        (references.join(), isolated)
-    });
-    // A check that panicked is a bug; let it surface as the panic it was.
-    references
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        .map_err(Error::References)?;
-    isolated.map_err(Error::Isolation)?;
-    let mut custom_resources = None;
-    if let Some(crds) = crds {
-        let check = crds::check_tree(crds, &tree, "out/");
-        if !check.problems.is_empty() {
-            return Err(Error::CustomResources(check.problems));
-        }
-        custom_resources = Some(crds::Summary {
-            resources: check.resources.len(),
-            crds: crds.crd_count(),
-        });
-    }
+    let (directories, mut rendered) = render_valid(&spec, &env)?;
+    let custom_resources = check_rendered(&rendered, directories, crds)?;
     let manifest = manifest_text(rendered.files.keys().map(String::as_str));
     rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
     let out = gitops_out(&spec);

@@ -147,19 +147,71 @@ pub fn render(
 ) -> Result<Rendered, RenderError> {
     let mut rendered = Rendered::default();
     for plan in plans {
-        let context = minijinja::Value::from(Serde(plan));
-        for artifact in &plan.artifacts {
-            render_one(env, artifact, &context, &plan.sources, &mut rendered)?;
-        }
+        render_plan(env, plan, &mut rendered)?;
     }
-    let context = minijinja::Value::from(Serde(kargo));
-    for artifact in kargo_artifacts {
-        render_one(env, artifact, &context, all_sources, &mut rendered)?;
-    }
+    render_kargo(env, kargo, kargo_artifacts, all_sources, &mut rendered)?;
     Ok(rendered)
 }
 
-/// Renders one artifact of one environment on its own (`lgtmc plan --format markdown`).
+/// Renders every file of one environment's plan into `rendered`, on all cores (the per-tenant
+/// files of a large platform are thousands of renders of the same few templates).
+pub fn render_plan(
+    env: &Environment<'static>,
+    plan: &EnvironmentPlan,
+    rendered: &mut Rendered,
+) -> Result<(), RenderError> {
+    let context = minijinja::Value::from(Serde(plan));
+    let texts = in_parallel(&plan.artifacts, &|artifact| {
+        render_text(env, artifact, &context, &plan.sources)
+    });
+    for (artifact, text) in plan.artifacts.iter().zip(texts) {
+        insert(rendered, artifact, text?);
+    }
+    Ok(())
+}
+
+/// `work` applied to every item, on as many threads as there are cores, results in item order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: &(dyn Fn(&T) -> R + Sync)) -> Vec<R> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if workers <= 1 {
+        return items.iter().map(work).collect();
+    }
+    // Contiguous shares: the items of a plan come in runs of the same template.
+    let share = items.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(share)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            // A render that panicked is a bug; let it surface as the panic it was.
+            .flat_map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// Renders the platform's Kargo files (made from every spec file) into `rendered`.
+pub fn render_kargo(
+    env: &Environment<'static>,
+    kargo: &KargoPlan,
+    kargo_artifacts: &[Artifact],
+    all_sources: &[String],
+    rendered: &mut Rendered,
+) -> Result<(), RenderError> {
+    let context = minijinja::Value::from(Serde(kargo));
+    for artifact in kargo_artifacts {
+        render_one(env, artifact, &context, all_sources, rendered)?;
+    }
+    Ok(())
+}
+
 pub fn render_artifact(
     env: &Environment<'static>,
     plan: &EnvironmentPlan,
@@ -178,6 +230,18 @@ fn render_one(
     sources: &[String],
     rendered: &mut Rendered,
 ) -> Result<(), RenderError> {
+    let text = render_text(env, artifact, context, sources)?;
+    insert(rendered, artifact, text);
+    Ok(())
+}
+
+/// The text of one artifact: the header its format writes, then what its template renders.
+fn render_text(
+    env: &Environment<'static>,
+    artifact: &Artifact,
+    context: &minijinja::Value,
+    sources: &[String],
+) -> Result<String, RenderError> {
     let template = env
         .get_template(artifact.template)
         .map_err(|error| template_error(env, artifact.template, &error))?;
@@ -193,12 +257,14 @@ fn render_one(
         .render(context)
         .map_err(|error| template_error(env, artifact.template, &error))?;
     let header = Format::of(&artifact.path).map_or_else(String::new, |f| f.header(sources));
-    let text = format!("{header}{body}");
+    Ok(format!("{header}{body}"))
+}
+
+fn insert(rendered: &mut Rendered, artifact: &Artifact, text: String) {
     rendered.files.insert(artifact.path.clone(), text);
     rendered
         .templates
         .insert(artifact.path.clone(), artifact.template.to_owned());
-    Ok(())
 }
 
 fn template_error(env: &Environment<'static>, name: &str, error: &minijinja::Error) -> RenderError {

@@ -11,7 +11,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use serde_json::Value;
@@ -21,6 +20,8 @@ use crate::render::Rendered;
 
 pub mod isolation;
 mod references;
+pub use references::References;
+mod stream;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("rendered file `{path}` (from template `{template}`) is not valid {format}: {detail}")]
@@ -68,6 +69,11 @@ impl ParsedTree {
         }
     }
 
+    /// Every parsed file, in path order.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &Parsed)> {
+        (self.files.iter()).map(|(path, parsed)| (path.as_str(), parsed.as_ref()))
+    }
+
     /// Every YAML file and its documents, in path order.
     pub fn yaml_files(&self) -> impl Iterator<Item = (&str, &[Value])> {
         self.files
@@ -79,113 +85,76 @@ impl ParsedTree {
     }
 }
 
-/// Parses every rendered file back; returns the parsed tree, or every broken file.
+/// Parses every rendered file back; returns the parsed tree, or every broken file. The whole
+/// tree stays in memory: `compiler` uses `stream` instead, and checks each file as it comes.
 pub fn verify(rendered: &Rendered) -> Result<ParsedTree, Vec<VerifyError>> {
-    // Each distinct body is parsed once, and the parses share the work of all cores.
-    let mut index: HashMap<(Format, &str), usize> = HashMap::new();
-    let mut unique: Vec<(&str, Format, &str)> = Vec::new();
-    let mut copies: Vec<(&str, Format, &str, usize)> = Vec::new();
-    for (path, text) in &rendered.files {
-        let Some(format) = Format::of(path) else {
-            continue;
-        };
-        match index.entry((format, format.strip_header(text))) {
-            std::collections::hash_map::Entry::Occupied(entry) => {
-                copies.push((path, format, text, *entry.get()));
-            }
-            std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(unique.len());
-                unique.push((path, format, text));
-            }
-        }
-    }
-    let results: Vec<Result<Arc<Parsed>, ParseError>> = parse_all(&unique)
-        .into_iter()
-        .map(|result| result.map(Arc::new))
-        .collect();
+    let paths: Vec<&str> = rendered.files.keys().map(String::as_str).collect();
     let mut tree = ParsedTree::default();
-    let mut errors = Vec::new();
-    for ((path, format, text), result) in unique.iter().zip(&results) {
-        match result {
-            Ok(parsed) => {
-                tree.files.insert((*path).to_owned(), Arc::clone(parsed));
-            }
-            Err(error) => errors.push(broken(rendered, path, *format, text, error.clone())),
-        }
-    }
-    for (path, format, text, first) in copies {
-        match &results[first] {
-            Ok(parsed) => {
-                tree.files.insert(path.to_owned(), Arc::clone(parsed));
-            }
-            // Report a broken body in every file that has it, at that file's own offset (the
-            // headers differ in length).
-            Err(_) => {
-                if let Err(error) = format.parse(text) {
-                    errors.push(broken(rendered, path, format, text, error));
-                }
-            }
-        }
-    }
+    let errors = stream(rendered, &paths, &mut |path, parsed| {
+        tree.files.insert(path.to_owned(), Arc::clone(parsed));
+    });
     if errors.is_empty() {
         Ok(tree)
     } else {
-        errors.sort_by(|a, b| a.path.cmp(&b.path));
         Err(errors)
     }
 }
 
-/// Parses each file on as many threads as there are cores, in the order given.
-fn parse_all(files: &[(&str, Format, &str)]) -> Vec<Result<Parsed, ParseError>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(files.len());
-    if workers <= 1 {
-        return files
-            .iter()
-            .map(|(_, format, text)| format.parse(text))
-            .collect();
+/// Parses the rendered files at `paths` (files in no known format are skipped) and hands each
+/// parse to `visit`, in the order of `paths`, except that a body several files share (the
+/// environments render many files that differ only in their "generated from" header) is parsed
+/// once and visited for every path that has it when the first comes. Parses are made on all
+/// cores but only a bounded number are alive at once: what `visit` does not keep is freed.
+/// Returns every file that did not parse, sorted by path (those files are not visited).
+pub fn stream(
+    rendered: &Rendered,
+    paths: &[&str],
+    visit: &mut dyn FnMut(&str, &Arc<Parsed>),
+) -> Vec<VerifyError> {
+    let mut index: HashMap<(Format, &str), usize> = HashMap::new();
+    let mut jobs: Vec<(Format, &str)> = Vec::new();
+    let mut holders: Vec<Vec<&str>> = Vec::new();
+    for path in paths {
+        let (Some(format), Some(text)) = (Format::of(path), rendered.files.get(*path)) else {
+            continue;
+        };
+        match index.entry((format, format.strip_header(text))) {
+            std::collections::hash_map::Entry::Occupied(entry) => holders[*entry.get()].push(path),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(jobs.len());
+                jobs.push((format, text));
+                holders.push(vec![path]);
+            }
+        }
     }
-    // Files differ a lot in size (a dashboard, the collector's configuration): each worker takes
-    // the next file when it is done with one.
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<Parsed, ParseError>>> = files.iter().map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let at = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((_, format, text)) = files.get(at) else {
-                            break mine;
-                        };
-                        mine.push((at, format.parse(text)));
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            // A parser that panicked is a bug; let it surface as the panic it was.
-            let parsed = handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            for (at, result) in parsed {
-                results[at] = Some(result);
+    drop(index);
+    let mut errors = Vec::new();
+    stream::parse_in_order(&jobs, &mut |at, result| match result {
+        Ok(parsed) => {
+            let parsed = Arc::new(parsed);
+            for path in &holders[at] {
+                visit(path, &parsed);
+            }
+        }
+        Err(error) => {
+            let format = jobs[at].0;
+            for (copy, path) in holders[at].iter().enumerate() {
+                let text = &rendered.files[*path];
+                // Report a broken body in every file that has it, at that file's own offset
+                // (the headers differ in length).
+                let error = if copy == 0 {
+                    Some(error.clone())
+                } else {
+                    format.parse(text).err()
+                };
+                if let Some(error) = error {
+                    errors.push(broken(rendered, path, format, text, error));
+                }
             }
         }
     });
-    results
-        .into_iter()
-        .map(|result| {
-            result.unwrap_or_else(|| {
-                Err(ParseError {
-                    detail: "internal error: the file was not parsed".to_owned(),
-                    offset: 0,
-                })
-            })
-        })
-        .collect()
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    errors
 }
 
 fn broken(
@@ -218,28 +187,25 @@ pub struct ReferenceError {
 }
 
 /// One environment's directory in the GitOps repository, as its Applications name it.
+#[derive(Clone, Debug)]
 pub struct EnvironmentDir {
     pub environment: String,
     /// `out/prod`: the prefix of every path its Applications point at.
     pub repo_dir: String,
 }
 
-/// Checks that the rendered files agree with each other (see `ReferenceError`); reads each file
-/// from `tree`, so a file that did not parse is skipped (`verify` reports it).
+/// Checks that the rendered files agree with each other (see `ReferenceError`), in a tree
+/// parsed whole; `compiler` visits `References` with each file as `stream` parses it instead.
 pub fn cross_check(
     rendered: &Rendered,
     tree: &ParsedTree,
     environments: &[EnvironmentDir],
 ) -> Result<(), Vec<ReferenceError>> {
-    let mut errors = references::kustomizations(rendered, tree);
-    for environment in environments {
-        errors.extend(references::environment(rendered, tree, environment));
+    let mut references = References::new(rendered, environments.to_vec());
+    for (path, parsed) in tree.files() {
+        references.visit(path, parsed);
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    references.finish()
 }
 
 #[cfg(test)]

@@ -55,7 +55,8 @@ fn render_with(catalog: &[Component], mut spec: ValidSpec) -> BTreeMap<String, S
     let plans: Vec<EnvironmentPlan> = (spec.environments.iter())
         .map(|environment| plan::plan_with(catalog, environment))
         .collect();
-    let (kargo, kargo_artifacts) = plan::kargo(&plans, &spec.environments);
+    let stages = plans.iter().map(plan::StageSource::of).collect();
+    let (kargo, kargo_artifacts) = plan::kargo(stages, &spec.environments);
     let mut env = render::environment(None).expect("the embedded templates");
     env.add_template("demo/values.yaml.j2", DEMO_VALUES)
         .expect("the demo's template parses");

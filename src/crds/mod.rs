@@ -40,6 +40,7 @@ use jsonschema::Validator;
 use serde_json::Value;
 
 use crate::format::Format;
+use crate::format::Parsed;
 use crate::verify::ParsedTree;
 
 mod check;
@@ -338,6 +339,15 @@ pub fn check_tree(crds: &CrdSet, tree: &ParsedTree, prefix: &str) -> FileCheck {
         all.problems.extend(check.problems);
     }
     all
+}
+
+/// Checks the custom resources of one parsed file at `path` below `prefix` (a file in another
+/// format than YAML has none).
+pub fn check_parsed(crds: &CrdSet, prefix: &str, path: &str, parsed: &Parsed) -> FileCheck {
+    match parsed {
+        Parsed::Yaml(documents) => check_documents(crds, &format!("{prefix}{path}"), documents),
+        _ => FileCheck::default(),
+    }
 }
 
 /// Checks the custom resources among the documents of one YAML stream (`yaml::documents`).

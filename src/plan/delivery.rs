@@ -275,19 +275,39 @@ pub struct KeyUpdate {
     pub warehouse: String,
 }
 
-/// The Kargo plan and its artifacts (under `out/kargo/`).
-pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan, Vec<Artifact>) {
-    let last = plans.len().saturating_sub(1);
-    let stages = plans
-        .iter()
+/// What the Kargo plan needs of one environment's plan: its Stage apart from its place in the
+/// promotion order, and its chart Applications. `compiler` keeps this of each environment's
+/// plan and drops the rest once the environment is rendered.
+#[derive(Debug)]
+pub struct StageSource {
+    stage: StagePlan,
+    charts: Vec<ChartApp>,
+}
+
+impl StageSource {
+    pub fn of(plan: &EnvironmentPlan) -> StageSource {
+        StageSource {
+            stage: stage(plan),
+            charts: plan.delivery.charts.clone(),
+        }
+    }
+}
+
+/// The Kargo plan and its artifacts (under `out/kargo/`), from each environment's
+/// `StageSource`, in promotion order.
+pub fn kargo(sources: Vec<StageSource>, specs: &[EnvironmentSpec]) -> (KargoPlan, Vec<Artifact>) {
+    let last = sources.len().saturating_sub(1);
+    let names: Vec<String> = sources.iter().map(|s| s.stage.name.clone()).collect();
+    let warehouses = warehouses(&sources, specs);
+    let stages = sources
+        .into_iter()
         .zip(specs)
         .enumerate()
-        .map(|(index, (plan, spec))| StagePlan {
-            name: plan.environment.clone(),
-            upstream: index.checked_sub(1).map(|up| plans[up].environment.clone()),
+        .map(|(index, (source, spec))| StagePlan {
+            upstream: index.checked_sub(1).map(|up| names[up].clone()),
             soak: (index == last && index > 0).then(|| spec.platform.gitops.kargo.soak.go()),
             auto_promote: index != last,
-            ..stage(plan)
+            ..source.stage
         })
         .collect();
     let first = specs.first().map(|spec| &spec.platform.gitops);
@@ -297,7 +317,7 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
         gitops_repo: first.map(|g| g.repo.clone()).unwrap_or_default(),
         gitops_branch: first.map(|g| g.branch.clone()).unwrap_or_default(),
         interval: first.map(|g| g.kargo.interval.go()).unwrap_or_default(),
-        warehouses: warehouses(plans, specs),
+        warehouses,
         stages,
     };
     let artifacts = catalog::PLATFORM_FILES
@@ -312,10 +332,10 @@ pub fn kargo(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> (KargoPlan
 }
 
 /// One Warehouse per chart any environment deploys, sorted by name.
-fn warehouses(plans: &[EnvironmentPlan], specs: &[EnvironmentSpec]) -> Vec<WarehousePlan> {
+fn warehouses(sources: &[StageSource], specs: &[EnvironmentSpec]) -> Vec<WarehousePlan> {
     let mut warehouses: Vec<WarehousePlan> = Vec::new();
-    for (plan, spec) in plans.iter().zip(specs) {
-        for app in &plan.delivery.charts {
+    for (source, spec) in sources.iter().zip(specs) {
+        for app in &source.charts {
             if warehouses.iter().all(|w| w.chart != app.chart) {
                 let major = spec
                     .versions

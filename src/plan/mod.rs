@@ -26,7 +26,7 @@ pub use crate::limits::{ByteLimits, MetricsLimits, TenantPlan};
 pub use apps::{K8sgptPlan, SentryPlan};
 pub use backends::{LokiPlan, MimirPlan, PyroscopePlan, TempoPlan};
 pub use collector::{CollectorPlan, HEARTBEAT, Heartbeat, sanitize_label_name};
-pub use delivery::{ChartApp, DeliveryPlan, KargoPlan, PathApp, kargo};
+pub use delivery::{ChartApp, DeliveryPlan, KargoPlan, PathApp, StageSource, kargo};
 pub use grafana::GrafanaPlan;
 
 /// One file to render: where it goes under `out/` and which template renders it.

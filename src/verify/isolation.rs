@@ -19,7 +19,7 @@ use miette::Diagnostic;
 use serde_json::Value;
 
 use super::ParsedTree;
-use crate::plan::EnvironmentPlan;
+use crate::format::Parsed;
 use crate::plan::grafana::{EXPRESSION_DATASOURCE, PROVISIONING_DIR};
 use crate::render::Rendered;
 
@@ -52,60 +52,214 @@ impl Diagnostic for IsolationError {
     }
 }
 
-/// Checks the Grafana provisioning of every environment, as parsed by `verify` (a file that did
-/// not parse is skipped: `verify` reports it); returns every breach.
-pub fn check(
-    plans: &[EnvironmentPlan],
-    rendered: &Rendered,
-    tree: &ParsedTree,
-) -> Result<(), Vec<IsolationError>> {
-    let mut errors = Vec::new();
-    for plan in plans {
-        let prefix = format!("{}/{PROVISIONING_DIR}/", plan.environment);
-        let files: Vec<(&str, &str)> = rendered
-            .files
-            .range(prefix.clone()..)
-            .take_while(|(path, _)| path.starts_with(&prefix))
-            .map(|(path, _)| (path.as_str(), &path[prefix.len()..]))
-            .collect();
-        let mut checker = Checker {
+/// Tenant isolation, checked file by file as `verify::stream` hands the parses over: data
+/// source files first (`checks_first`), so that every uid has its owner before a dashboard or a
+/// rule names it. A reference that is not the tenant's own (rare: it is a breach, or a link to
+/// a data source defined later) is kept and judged by `finish`, when every data source is known;
+/// nothing else of a file is kept.
+pub struct Isolation<'r> {
+    rendered: &'r Rendered,
+    /// The environments checked, in promotion order.
+    environments: Vec<String>,
+    /// Per environment checked: data source uid → the tenant whose file defines it.
+    owners: BTreeMap<String, BTreeMap<String, String>>,
+    deferred: Vec<Deferred>,
+    errors: Vec<IsolationError>,
+}
+
+/// A reference judged at the end: where it is, what holds it, and what it names.
+struct Deferred {
+    environment: String,
+    path: String,
+    what: String,
+    tenant: String,
+    pointer: String,
+    reference: OwnedReference,
+}
+
+enum OwnedReference {
+    Uid(String),
+    Name(String),
+    Default,
+}
+
+impl<'r> Isolation<'r> {
+    /// Checks the Grafana provisioning of these environments' directories.
+    pub fn new(rendered: &'r Rendered, environments: &[String]) -> Isolation<'r> {
+        Isolation {
             rendered,
-            tree,
-            owners: BTreeMap::new(),
-            errors: &mut errors,
-        };
-        checker.provisioning(&files);
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
-}
-
-struct Checker<'a> {
-    rendered: &'a Rendered,
-    tree: &'a ParsedTree,
-    /// Data source uid → the tenant whose file defines it.
-    owners: BTreeMap<String, String>,
-    errors: &'a mut Vec<IsolationError>,
-}
-
-impl<'a> Checker<'a> {
-    /// Every provisioning file of one environment, (path, path below the provisioning
-    /// directory): the data sources first, so that references can be checked against all.
-    fn provisioning(&mut self, files: &[(&str, &str)]) {
-        self.datasources(files);
-        for (path, relative) in files {
-            let mut parts = relative.split('/');
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some("dashboards"), Some(tenant), Some(_)) => self.dashboard(path, tenant),
-                (Some("alerting"), Some(_), None) => self.alerting(path),
-                _ => {}
-            }
+            environments: environments.to_vec(),
+            owners: environments
+                .iter()
+                .map(|environment| (environment.clone(), BTreeMap::new()))
+                .collect(),
+            deferred: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
+    /// Whether a file must be visited before the others: a tenant's data source file.
+    pub fn checks_first(path: &str) -> bool {
+        provisioning_path(path).is_some_and(|(_, relative)| relative.starts_with("datasources/"))
+    }
+
+    /// Checks one parsed file; files outside the provisioning directories are ignored.
+    pub fn visit(&mut self, path: &str, parsed: &Parsed) {
+        let Some((environment, relative)) = provisioning_path(path) else {
+            return;
+        };
+        let Some(owners) = self.owners.get_mut(environment) else {
+            return;
+        };
+        let mut checker = Checker {
+            rendered: self.rendered,
+            environment,
+            owners,
+            deferred: &mut self.deferred,
+            errors: &mut self.errors,
+        };
+        let mut parts = relative.split('/');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("datasources"), Some(file), None) => checker.datasources(path, file, parsed),
+            (Some("dashboards"), Some(tenant), Some(_)) => checker.dashboard(path, tenant, parsed),
+            (Some("alerting"), Some(_), None) => checker.alerting(path, parsed),
+            _ => {}
+        }
+    }
+
+    /// Judges the references kept, and returns every breach, in path order.
+    pub fn finish(mut self) -> Result<(), Vec<IsolationError>> {
+        for deferred in std::mem::take(&mut self.deferred) {
+            let owners = &self.owners[&deferred.environment];
+            if let Some(error) = judge(self.rendered, owners, &deferred) {
+                self.errors.push(error);
+            }
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            // As a reader goes: environment by environment in promotion order, the data
+            // source files first, then by path.
+            self.errors.sort_by_cached_key(|error| {
+                let environment =
+                    provisioning_path(&error.path).map(|(environment, _)| environment);
+                let rank = self
+                    .environments
+                    .iter()
+                    .position(|e| Some(e.as_str()) == environment);
+                (
+                    rank,
+                    !Isolation::checks_first(&error.path),
+                    error.path.clone(),
+                )
+            });
+            Err(self.errors)
+        }
+    }
+}
+
+/// Checks the Grafana provisioning of `environments` in a tree parsed whole (`verify::verify`).
+pub fn check(
+    rendered: &Rendered,
+    tree: &ParsedTree,
+    environments: &[String],
+) -> Result<(), Vec<IsolationError>> {
+    let mut isolation = Isolation::new(rendered, environments);
+    let (first, rest): (Vec<_>, Vec<_>) = tree
+        .files()
+        .partition(|(path, _)| Isolation::checks_first(path));
+    for (path, parsed) in first.into_iter().chain(rest) {
+        isolation.visit(path, parsed);
+    }
+    isolation.finish()
+}
+
+/// `(environment, path below its provisioning directory)` of a provisioning file.
+fn provisioning_path(path: &str) -> Option<(&str, &str)> {
+    let (environment, rest) = path.split_once('/')?;
+    let relative = rest.strip_prefix(PROVISIONING_DIR)?.strip_prefix('/')?;
+    Some((environment, relative))
+}
+
+/// The breach a kept reference is, now that every data source is known; `None` when it names
+/// one of its tenant's own after all.
+fn judge(
+    rendered: &Rendered,
+    owners: &BTreeMap<String, String>,
+    deferred: &Deferred,
+) -> Option<IsolationError> {
+    let Deferred {
+        path,
+        what,
+        tenant,
+        pointer,
+        ..
+    } = deferred;
+    let owned_by = || owned_by(owners, tenant);
+    let (message, help) = match &deferred.reference {
+        OwnedReference::Default => (
+            format!("{what} uses the default data source (at `{pointer}`)"),
+            format!(
+                "name one of tenant `{tenant}`'s data sources by uid: {}",
+                owned_by()
+            ),
+        ),
+        OwnedReference::Name(name) => (
+            format!("{what} names data source `{name}` by name (at `{pointer}`)"),
+            format!(
+                "name one of tenant `{tenant}`'s data sources by uid: {}",
+                owned_by()
+            ),
+        ),
+        OwnedReference::Uid(uid) => match owners.get(uid) {
+            Some(owner) if owner == tenant => return None,
+            Some(owner) => (
+                format!("{what} queries data source `{uid}` of tenant `{owner}` (at `{pointer}`)"),
+                format!(
+                    "a tenant's folder may query only that tenant's data sources ({})",
+                    owned_by()
+                ),
+            ),
+            None => (
+                format!(
+                    "{what} queries data source `{uid}`, which does not exist (at `{pointer}`)"
+                ),
+                format!("tenant `{tenant}`'s data sources are {}", owned_by()),
+            ),
+        },
+    };
+    Some(IsolationError {
+        path: path.clone(),
+        template: rendered.templates.get(path).cloned().unwrap_or_default(),
+        message,
+        help,
+    })
+}
+
+/// The uids of a tenant's data sources, for help texts.
+fn owned_by(owners: &BTreeMap<String, String>, tenant: &str) -> String {
+    let uids: Vec<String> = owners
+        .iter()
+        .filter(|(_, owner)| owner.as_str() == tenant)
+        .map(|(uid, _)| format!("`{uid}`"))
+        .collect();
+    if uids.is_empty() {
+        "none".to_owned()
+    } else {
+        uids.join(", ")
+    }
+}
+
+/// The checks of one file of one environment.
+struct Checker<'c> {
+    rendered: &'c Rendered,
+    environment: &'c str,
+    owners: &'c mut BTreeMap<String, String>,
+    deferred: &'c mut Vec<Deferred>,
+    errors: &'c mut Vec<IsolationError>,
+}
+
+impl Checker<'_> {
     fn fail(&mut self, path: &str, message: String, help: String) {
         self.errors.push(IsolationError {
             path: path.to_owned(),
@@ -120,55 +274,35 @@ impl<'a> Checker<'a> {
         });
     }
 
-    /// The uids of a tenant's data sources, for help texts.
-    fn owned_by(&self, tenant: &str) -> String {
-        let uids: Vec<String> = self
-            .owners
-            .iter()
-            .filter(|(_, owner)| owner.as_str() == tenant)
-            .map(|(uid, _)| format!("`{uid}`"))
-            .collect();
-        if uids.is_empty() {
-            "none".to_owned()
-        } else {
-            uids.join(", ")
-        }
-    }
-
-    /// Registers every data source (so that references can be checked against all of them),
-    /// then checks each one's tenant header and links.
-    fn datasources(&mut self, files: &[(&str, &str)]) {
-        let mut parsed = Vec::new();
-        for (path, relative) in files {
-            let Some(file) = relative.strip_prefix("datasources/") else {
+    /// Registers the data sources of one tenant's file (so that references can be checked
+    /// against them), then checks each one's tenant header and links.
+    fn datasources(&mut self, path: &str, file: &str, parsed: &Parsed) {
+        let tenant = file.strip_suffix(".yaml").unwrap_or(file);
+        let Some(document) = self.yaml(path, parsed) else {
+            return;
+        };
+        self.api_version(path, document);
+        let sources = document.get("datasources").and_then(Value::as_array);
+        let mut registered = Vec::new();
+        for source in sources.into_iter().flatten() {
+            let Some(uid) = source.get("uid").and_then(Value::as_str) else {
+                self.fail(
+                    path,
+                    format!("a data source of tenant `{tenant}` has no uid"),
+                    "dashboards, links and alert rules name data sources by uid".to_owned(),
+                );
                 continue;
             };
-            let tenant = file.strip_suffix(".yaml").unwrap_or(file);
-            let Some(document) = self.yaml(path) else {
-                continue;
-            };
-            self.api_version(path, document);
-            let sources = document.get("datasources").and_then(Value::as_array);
-            for source in sources.into_iter().flatten() {
-                let Some(uid) = source.get("uid").and_then(Value::as_str) else {
-                    self.fail(
-                        path,
-                        format!("a data source of tenant `{tenant}` has no uid"),
-                        "dashboards, links and alert rules name data sources by uid".to_owned(),
-                    );
-                    continue;
-                };
-                if let Some(owner) = self.owners.insert(uid.to_owned(), tenant.to_owned()) {
-                    self.fail(
-                        path,
-                        format!("data source `{uid}` of tenant `{tenant}` is defined twice (also by tenant `{owner}`)"),
-                        "each uid names exactly one data source".to_owned(),
-                    );
-                }
-                parsed.push((*path, tenant, uid, source));
+            if let Some(owner) = self.owners.insert(uid.to_owned(), tenant.to_owned()) {
+                self.fail(
+                    path,
+                    format!("data source `{uid}` of tenant `{tenant}` is defined twice (also by tenant `{owner}`)"),
+                    "each uid names exactly one data source".to_owned(),
+                );
             }
+            registered.push((uid, source));
         }
-        for (path, tenant, uid, source) in parsed {
+        for (uid, source) in registered {
             self.tenant_header(path, tenant, uid, source);
             let what = format!("data source `{uid}` of tenant `{tenant}`");
             self.references(path, &what, tenant, source, &mut Vec::new());
@@ -200,9 +334,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn dashboard(&mut self, path: &str, tenant: &str) {
-        let tree = self.tree;
-        let Some(dashboard) = tree.json(path) else {
+    fn dashboard(&mut self, path: &str, tenant: &str, parsed: &Parsed) {
+        let Parsed::Json(dashboard) = parsed else {
             return;
         };
         let title = dashboard
@@ -240,8 +373,8 @@ impl<'a> Checker<'a> {
         self.references(path, &what, tenant, dashboard, &mut Vec::new());
     }
 
-    fn alerting(&mut self, path: &str) {
-        let Some(document) = self.yaml(path) else {
+    fn alerting(&mut self, path: &str, parsed: &Parsed) {
+        let Some(document) = self.yaml(path, parsed) else {
             return;
         };
         self.api_version(path, document);
@@ -273,13 +406,13 @@ impl<'a> Checker<'a> {
     /// belongs to `tenant`: `datasource: {uid}`, `datasource: "<name>"`, `datasourceUid:
     /// "<uid>"`, and a query (an object with `targets`) without a `datasource`. The JSON
     /// pointer of a reference is written only for a message.
-    fn references(
+    fn references<'v>(
         &mut self,
         path: &str,
         what: &str,
         tenant: &str,
-        value: &'a Value,
-        steps: &mut Vec<Step<'a>>,
+        value: &'v Value,
+        steps: &mut Vec<Step<'v>>,
     ) {
         match value {
             Value::Object(object) => {
@@ -306,7 +439,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Checks one reference found at `steps` in the file of `what`, which belongs to `tenant`.
+    /// Checks one reference found at `steps` in the file of `what`, which belongs to `tenant`:
+    /// a uid of the tenant's own passes; anything else is kept for `Isolation::finish` to judge.
     fn reference(
         &mut self,
         path: &str,
@@ -315,85 +449,46 @@ impl<'a> Checker<'a> {
         steps: &[Step<'_>],
         reference: &Reference<'_>,
     ) {
-        let uid = match reference {
-            Reference::Uid(uid) => *uid,
-            Reference::Default => {
-                self.fail(
-                    path,
-                    format!(
-                        "{what} uses the default data source (at `{}`)",
-                        pointer(steps)
-                    ),
-                    format!(
-                        "name one of tenant `{tenant}`'s data sources by uid: {}",
-                        self.owned_by(tenant)
-                    ),
-                );
+        let reference = match reference {
+            Reference::Uid(uid)
+                if BUILT_IN.contains(uid)
+                    || self.owners.get(*uid).is_some_and(|owner| owner == tenant) =>
+            {
                 return;
             }
-            Reference::Name(name) => {
-                self.fail(
-                    path,
-                    format!(
-                        "{what} names data source `{name}` by name (at `{}`)",
-                        pointer(steps)
-                    ),
-                    format!(
-                        "name one of tenant `{tenant}`'s data sources by uid: {}",
-                        self.owned_by(tenant)
-                    ),
-                );
-                return;
-            }
+            Reference::Uid(uid) => OwnedReference::Uid((*uid).to_owned()),
+            Reference::Name(name) => OwnedReference::Name((*name).to_owned()),
+            Reference::Default => OwnedReference::Default,
         };
-        if BUILT_IN.contains(&uid) {
-            return;
-        }
-        match self.owners.get(uid).cloned() {
-            Some(owner) if owner == tenant => {}
-            Some(owner) => self.fail(
-                path,
-                format!(
-                    "{what} queries data source `{uid}` of tenant `{owner}` (at `{}`)",
-                    pointer(steps)
-                ),
-                format!(
-                    "a tenant's folder may query only that tenant's data sources ({})",
-                    self.owned_by(tenant)
-                ),
-            ),
-            None => self.fail(
-                path,
-                format!(
-                    "{what} queries data source `{uid}`, which does not exist (at `{}`)",
-                    pointer(steps)
-                ),
-                format!(
-                    "tenant `{tenant}`'s data sources are {}",
-                    self.owned_by(tenant)
-                ),
-            ),
-        }
+        self.deferred.push(Deferred {
+            environment: self.environment.to_owned(),
+            path: path.to_owned(),
+            what: what.to_owned(),
+            tenant: tenant.to_owned(),
+            pointer: pointer(steps),
+            reference,
+        });
     }
 
     /// The one document of a provisioning file, as `verify` parsed it; `None` when it did not
     /// parse (`verify` reports it).
-    fn yaml(&mut self, path: &str) -> Option<&'a Value> {
-        let tree = self.tree;
+    fn yaml<'p>(&mut self, path: &str, parsed: &'p Parsed) -> Option<&'p Value> {
         // An empty file is one empty document, as Grafana reads it.
         static EMPTY: Value = Value::Null;
-        match tree.documents(path) {
-            [] if tree.get(path).is_none() => None,
-            [] => Some(&EMPTY),
-            [document] => Some(document),
-            _ => {
-                self.fail(
-                    path,
-                    format!("provisioning file `{path}` is not one YAML document"),
-                    "a provisioning file is one YAML document".to_owned(),
-                );
-                None
-            }
+        match parsed {
+            Parsed::Yaml(documents) => match documents.as_slice() {
+                [] => Some(&EMPTY),
+                [document] => Some(document),
+                _ => {
+                    self.fail(
+                        path,
+                        format!("provisioning file `{path}` is not one YAML document"),
+                        "a provisioning file is one YAML document".to_owned(),
+                    );
+                    None
+                }
+            },
+            _ => None,
         }
     }
 

@@ -1,31 +1,129 @@
 //! The references between rendered files (`verify::cross_check`): every kustomization resource
 //! exists, every Application path and values file is rendered, every Secret or ConfigMap a
-//! backend reads is created by a bucket claim in its namespace. Reads the parsed tree; a file
-//! that did not parse has no documents here.
+//! backend reads is created by a bucket claim in its namespace. `References` keeps what these
+//! checks need of each parsed file as it is visited; a file that did not parse is not visited.
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use super::{EnvironmentDir, ParsedTree, ReferenceError};
+use super::{EnvironmentDir, ReferenceError};
+use crate::format::Parsed;
 use crate::render::Rendered;
 
-/// Every resource a `kustomization.yaml` lists is a rendered file or a directory with its own
-/// kustomization.
-pub(super) fn kustomizations(rendered: &Rendered, tree: &ParsedTree) -> Vec<ReferenceError> {
-    let mut errors = Vec::new();
-    for path in rendered
-        .files
-        .keys()
-        .filter(|p| p.ends_with("kustomization.yaml"))
-    {
-        let dir = path.strip_suffix("kustomization.yaml").unwrap_or_default();
-        for document in tree.documents(path) {
-            for resource in document["resources"].as_array().into_iter().flatten() {
-                let resource = resource.as_str().unwrap_or_default();
+/// What the cross-checks need of the parsed files, gathered file by file as `verify::stream`
+/// hands them over (nothing else of a file is kept): every kustomization's resources, every
+/// environment's Applications and bucket claims, and the Secrets and ConfigMaps each values
+/// file reads through `extraEnvFrom`. `finish` checks them against the rendered paths.
+pub struct References<'r> {
+    rendered: &'r Rendered,
+    environments: Vec<EnvironmentDir>,
+    /// A kustomization's path → the resources it lists.
+    kustomizations: BTreeMap<String, Vec<String>>,
+    /// An Argo CD file of an environment's → its documents.
+    applications: BTreeMap<String, Vec<Value>>,
+    /// Per environment: every bucket claim (name, namespace); each creates a Secret and a
+    /// ConfigMap of its name.
+    claims: HashMap<String, Vec<(String, String)>>,
+    /// A YAML file → the names its `extraEnvFrom` lists read.
+    env_from: HashMap<String, Vec<String>>,
+}
+
+impl<'r> References<'r> {
+    pub fn new(rendered: &'r Rendered, environments: Vec<EnvironmentDir>) -> References<'r> {
+        References {
+            rendered,
+            environments,
+            kustomizations: BTreeMap::new(),
+            applications: BTreeMap::new(),
+            claims: HashMap::new(),
+            env_from: HashMap::new(),
+        }
+    }
+
+    /// Keeps what the checks need of one parsed file.
+    pub fn visit(&mut self, path: &str, parsed: &Parsed) {
+        let Parsed::Yaml(documents) = parsed else {
+            return;
+        };
+        if path.ends_with("kustomization.yaml") {
+            let resources = documents
+                .iter()
+                .flat_map(|document| document["resources"].as_array().into_iter().flatten())
+                .map(|resource| resource.as_str().unwrap_or_default().to_owned())
+                .collect();
+            self.kustomizations.insert(path.to_owned(), resources);
+        }
+        let Some((environment, relative)) = path.split_once('/') else {
+            return;
+        };
+        if !self
+            .environments
+            .iter()
+            .any(|e| e.environment == environment)
+        {
+            return;
+        }
+        if relative.starts_with("argocd/") {
+            self.applications.insert(path.to_owned(), documents.clone());
+        } else if relative == "buckets/claims.yaml" {
+            let claims = documents.iter().map(|claim| {
+                let text = |key: &str| claim["metadata"][key].as_str().unwrap_or_default();
+                (text("name").to_owned(), text("namespace").to_owned())
+            });
+            self.claims.insert(environment.to_owned(), claims.collect());
+        }
+        // Walking every document for `extraEnvFrom` costs more than looking for the word.
+        if self.rendered.files[path].contains("extraEnvFrom") {
+            let names = env_from_names(documents).into_iter().map(str::to_owned);
+            self.env_from.insert(path.to_owned(), names.collect());
+        }
+    }
+
+    /// Checks what was kept; returns every reference that does not resolve.
+    pub fn finish(self) -> Result<(), Vec<ReferenceError>> {
+        let mut errors = self.kustomization_errors();
+        for environment in &self.environments {
+            let check = Environment {
+                rendered: self.rendered,
+                env_from: &self.env_from,
+                dir: environment,
+                claims: self
+                    .claims
+                    .get(&environment.environment)
+                    .map_or(&[], Vec::as_slice),
+            };
+            let argocd = format!("{}/argocd/", environment.environment);
+            let files = self.applications.range(argocd.clone()..);
+            for (path, documents) in files.take_while(|(path, _)| path.starts_with(&argocd)) {
+                for application in documents {
+                    if matches!(
+                        application["kind"].as_str(),
+                        Some("Application" | "ApplicationSet")
+                    ) {
+                        check.application(path, application, &mut errors);
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Every resource a `kustomization.yaml` lists is a rendered file or a directory with its
+    /// own kustomization.
+    fn kustomization_errors(&self) -> Vec<ReferenceError> {
+        let files = &self.rendered.files;
+        let mut errors = Vec::new();
+        for (path, resources) in &self.kustomizations {
+            let dir = path.strip_suffix("kustomization.yaml").unwrap_or_default();
+            for resource in resources {
                 let target = format!("{dir}{resource}");
-                let exists = rendered.files.contains_key(&target)
-                    || rendered
-                        .files
-                        .contains_key(&format!("{target}/kustomization.yaml"));
+                let exists = files.contains_key(&target)
+                    || files.contains_key(&format!("{target}/kustomization.yaml"));
                 if !exists {
                     errors.push(ReferenceError {
                         path: path.clone(),
@@ -34,53 +132,16 @@ pub(super) fn kustomizations(rendered: &Rendered, tree: &ParsedTree) -> Vec<Refe
                 }
             }
         }
+        errors
     }
-    errors
-}
-
-/// One environment's Applications (and ApplicationSets) against the files rendered for it.
-pub(super) fn environment(
-    rendered: &Rendered,
-    tree: &ParsedTree,
-    environment: &EnvironmentDir,
-) -> Vec<ReferenceError> {
-    let env = &environment.environment;
-    let claims: Vec<(&str, &str)> = tree
-        .documents(&format!("{env}/buckets/claims.yaml"))
-        .iter()
-        .map(|claim| {
-            let name = claim["metadata"]["name"].as_str().unwrap_or_default();
-            let namespace = claim["metadata"]["namespace"].as_str().unwrap_or_default();
-            (name, namespace)
-        })
-        .collect();
-    let check = Environment {
-        rendered,
-        tree,
-        dir: environment,
-        claims,
-    };
-    let argocd = format!("{env}/argocd/");
-    let mut errors = Vec::new();
-    for path in rendered.files.keys().filter(|p| p.starts_with(&argocd)) {
-        for application in tree.documents(path) {
-            if matches!(
-                application["kind"].as_str(),
-                Some("Application" | "ApplicationSet")
-            ) {
-                check.application(path, application, &mut errors);
-            }
-        }
-    }
-    errors
 }
 
 struct Environment<'a> {
     rendered: &'a Rendered,
-    tree: &'a ParsedTree,
+    env_from: &'a HashMap<String, Vec<String>>,
     dir: &'a EnvironmentDir,
     /// Every bucket claim: (name, namespace); each creates a Secret and a ConfigMap of its name.
-    claims: Vec<(&'a str, &'a str)>,
+    claims: &'a [(String, String)],
 }
 
 impl Environment<'_> {
@@ -148,11 +209,12 @@ impl Environment<'_> {
             });
             return;
         };
-        for reference in env_from_names(self.tree.documents(&tree_file)) {
+        let names = self.env_from.get(&tree_file).map_or(&[][..], Vec::as_slice);
+        for reference in names {
             if !self
                 .claims
                 .iter()
-                .any(|(name, ns)| *name == reference && *ns == namespace)
+                .any(|(name, ns)| name == reference && ns == namespace)
             {
                 errors.push(ReferenceError {
                     path: tree_file.clone(),

@@ -11,19 +11,10 @@ fn datasources(tenant: &str, header: &str) -> String {
 fn messages(files: &[(&str, &str)]) -> Vec<String> {
     let rendered = rendered(files);
     let tree = crate::verify::verify(&rendered).expect("every file parses");
-    let mut checker = Checker {
-        rendered: &rendered,
-        tree: &tree,
-        owners: BTreeMap::new(),
-        errors: &mut Vec::new(),
-    };
-    let prefix = "dev/grafana/provisioning/";
-    let listed: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(path, _)| (*path, &path[prefix.len()..]))
-        .collect();
-    checker.provisioning(&listed);
-    checker.errors.iter().map(|e| e.message.clone()).collect()
+    match check(&rendered, &tree, &["dev".to_owned()]) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors.into_iter().map(|e| e.message).collect(),
+    }
 }
 
 const DEV: &str = "dev/grafana/provisioning/datasources/dev.yaml";
