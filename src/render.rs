@@ -257,7 +257,12 @@ fn render_text(
         .render(context)
         .map_err(|error| template_error(env, artifact.template, &error))?;
     let header = Format::of(&artifact.path).map_or_else(String::new, |f| f.header(sources));
-    Ok(format!("{header}{body}"))
+    // Exactly as long as it needs to be: the tree holds every file's text until it is written
+    // or compared, and `format!` would leave up to half of each allocation unused.
+    let mut text = String::with_capacity(header.len() + body.len());
+    text.push_str(&header);
+    text.push_str(&body);
+    Ok(text)
 }
 
 fn insert(rendered: &mut Rendered, artifact: &Artifact, text: String) {

@@ -34,15 +34,9 @@ pub fn compare_tree_in(
         Ok(meta) if meta.is_dir() => Some(lock::lock(out_dir, Mode::Shared, waiting)?),
         _ => None,
     };
-    let mut drift = Drift::default();
+    let files: Vec<(&String, &String)> = tree.iter().filter(|(p, _)| in_scope(p)).collect();
+    let mut drift = compare_files(out_dir, &files)?;
     let dirs = &mut Dirs::default();
-    for (path, rendered) in tree.iter().filter(|(p, _)| in_scope(p)) {
-        match read_existing(dirs, out_dir, path)? {
-            None => drift.missing.push(file_drift(path, vec![], rendered)),
-            Some(bytes) if bytes == rendered.as_bytes() => {}
-            Some(bytes) => drift.changed.push(file_drift(path, bytes, rendered)),
-        }
-    }
     let manifest = read_existing(dirs, out_dir, MANIFEST_PATH)?;
     let owned = parse_manifest(out_dir, manifest.as_deref())?;
     // Only the owned files the tree no longer has: the tree's own were read above.
@@ -68,6 +62,47 @@ pub fn compare_tree_in(
 }
 
 /// Non-UTF-8 bytes on disk are shown lossily; they still count as changed, since the bytes differ.
+/// Compares rendered files with `out/`, in path order, on as many threads as there are cores
+/// (reading thousands of small files is mostly system calls, each thread with its own lookups).
+fn compare_files(out_dir: &Path, files: &[(&String, &String)]) -> Result<Drift, EmitError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, files.len().max(1));
+    let share = files.len().div_ceil(workers).max(1);
+    let parts: Vec<Result<Drift, EmitError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (files.chunks(share))
+            .map(|chunk| scope.spawn(move || compare_chunk(out_dir, chunk)))
+            .collect();
+        (handles.into_iter())
+            // A comparison that panicked is a bug; let it surface as the panic it was.
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut drift = Drift::default();
+    for part in parts {
+        let part = part?;
+        drift.changed.extend(part.changed);
+        drift.missing.extend(part.missing);
+    }
+    Ok(drift)
+}
+
+fn compare_chunk(out_dir: &Path, files: &[(&String, &String)]) -> Result<Drift, EmitError> {
+    let mut drift = Drift::default();
+    let dirs = &mut Dirs::default();
+    for (path, rendered) in files {
+        match read_existing(dirs, out_dir, path)? {
+            None => drift.missing.push(file_drift(path, vec![], rendered)),
+            Some(bytes) if bytes == rendered.as_bytes() => {}
+            Some(bytes) => drift.changed.push(file_drift(path, bytes, rendered)),
+        }
+    }
+    Ok(drift)
+}
+
 pub(super) fn file_drift(path: &str, on_disk: Vec<u8>, rendered: &str) -> FileDrift {
     let on_disk = String::from_utf8(on_disk)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());

@@ -189,7 +189,7 @@ fn assemble(
         .platform_tenant
         .clone()
         .unwrap_or_else(|| platform.tenancy.default.clone());
-    let grafana = grafana::grafana(&grafana::Context {
+    let mut grafana = grafana::grafana(&grafana::Context {
         platform,
         platform_tenant: &platform_tenant,
         tenants: &tenants,
@@ -201,7 +201,7 @@ fn assemble(
     });
     let (delivery, mut artifacts) = delivery::delivery(&components, environment);
     artifacts.extend(component_artifacts(env, &components));
-    artifacts.extend(grafana_artifacts(env, &grafana));
+    artifacts.extend(grafana_artifacts(env, &mut grafana));
     EnvironmentPlan {
         platform: platform.name.clone(),
         environment: env.clone(),
@@ -347,18 +347,23 @@ fn keyed(
 }
 
 /// One file per tenant's data sources and per dashboard, in Grafana's provisioning directory
-/// (the catalog lists the provisioning files about the whole environment).
-fn grafana_artifacts(env: &str, grafana: &GrafanaPlan) -> Vec<Artifact> {
+/// (the catalog lists the provisioning files about the whole environment). A dashboard's JSON
+/// moves into its artifact's item: the plan's list keeps what the kustomization needs, so the
+/// JSON is not copied into every template's context.
+fn grafana_artifacts(env: &str, grafana: &mut GrafanaPlan) -> Vec<Artifact> {
     let dir = format!("{env}/{}", grafana::PROVISIONING_DIR);
     let datasources = grafana.datasources.iter().map(|set| Artifact {
         path: format!("{dir}/datasources/{}.yaml", set.tenant),
         template: "grafana/datasources.yaml.j2",
         item: Some(Item::Datasources(set.clone())),
     });
-    let dashboards = grafana.dashboards.iter().map(|dashboard| Artifact {
+    let dashboards = grafana.dashboards.iter_mut().map(|dashboard| Artifact {
         path: format!("{dir}/{}", dashboard.path),
         template: "grafana/dashboard.json.j2",
-        item: Some(Item::Dashboard(dashboard.clone())),
+        item: Some(Item::Dashboard(grafana::DashboardPlan {
+            json: std::mem::take(&mut dashboard.json),
+            ..dashboard.clone()
+        })),
     });
     datasources.chain(dashboards).collect()
 }
