@@ -256,7 +256,10 @@ pub(super) fn collector(
 /// whatever its ports are named.
 pub(super) fn scrape_annotations(port: u16) -> BTreeMap<String, String> {
     BTreeMap::from([
-        (format!("{METRICS_ANNOTATION_PREFIX}scrape"), "true".to_owned()),
+        (
+            format!("{METRICS_ANNOTATION_PREFIX}scrape"),
+            "true".to_owned(),
+        ),
         (format!("{METRICS_ANNOTATION_PREFIX}port"), port.to_string()),
     ])
 }
@@ -388,7 +391,10 @@ mod tests {
         assert_eq!(scrape.len(), 2);
         let meta = annotations(METRICS_ANNOTATION_PREFIX);
         for key in scrape.keys() {
-            let label = format!("__meta_kubernetes_pod_annotation_{}", sanitize_label_name(key));
+            let label = format!(
+                "__meta_kubernetes_pod_annotation_{}",
+                sanitize_label_name(key)
+            );
             assert!([&meta.scrape, &meta.port].contains(&&label), "{label}");
         }
     }
