@@ -1067,3 +1067,38 @@ fn the_collector_scrapes_each_backend_pod_once_into_the_platform_tenant() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(scraped, 2 * (3 * (10 + 4 + 1 + 1) + 3 * 7));
 }
+
+/// The collector's own metrics come from `prometheus.exporter.self` (the heartbeat), so its pods
+/// must not also be scraped as annotated pods: the rules select none of its targets.
+#[test]
+fn the_collector_pods_are_not_scraped_a_second_time() {
+    if !tools_available() {
+        return;
+    }
+    let mut checked = 0;
+    for release in releases(&repo_root()) {
+        if release.chart != "alloy" {
+            continue;
+        }
+        let objects = render_release(&release).unwrap_or_else(|e| panic!("{e}"));
+        let text = read(&repo_root().join(format!("out/{}/alloy/config.alloy", release.env)));
+        let config = lgtmc::alloy::validate(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        for workload in workloads(&objects) {
+            let targets = pod_targets(
+                &release.namespace,
+                name(workload),
+                &workload["spec"]["template"],
+            );
+            assert!(!targets.is_empty(), "{}: no targets", release.label());
+            let scrapes = metrics_scrapes(&config, targets);
+            assert!(
+                scrapes.is_empty(),
+                "{}: {} scraped as a pod: {scrapes:?}",
+                release.label(),
+                name(workload)
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 3);
+}
