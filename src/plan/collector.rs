@@ -1,11 +1,12 @@
 //! The collector's plan: Grafana Alloy as a DaemonSet, one pod per node, collecting the signals
 //! of the pods on its node and sending each to its tenant.
 //!
-//! A pod's tenant is the value of the spec's tenancy label when it names a declared tenant, and
-//! the default tenant otherwise (no label, or a value that is no tenant). Logs pick their tenant
-//! per entry; metrics, traces and profiles have one pipeline per tenant, because Alloy's writers
-//! send one fixed `X-Scope-OrgID` per endpoint. The collector's own heartbeat and the node
-//! metrics (kubelet, cAdvisor) go to the platform tenant.
+//! A pod's tenant is the value of the spec's tenancy label when it names a declared tenant; else
+//! the platform tenant for a pod in a backend's namespace (the backends' own metrics, whose pods
+//! carry `scrape_annotations`); else the default tenant. Logs pick their tenant per entry;
+//! metrics, traces and profiles have one pipeline per tenant, because Alloy's writers send one
+//! fixed `X-Scope-OrgID` per endpoint. The collector's own heartbeat and the node metrics
+//! (kubelet, cAdvisor) go to the platform tenant.
 //!
 //! Everything a template needs that takes a decision (labels, regexes, OTTL conditions, ports) is
 //! computed here, so the template only lays it out and the decisions are unit-tested.
