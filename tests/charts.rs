@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::backends::microservices_example;
+use crate::collector::{metrics_scrapes, pod_targets};
 use crate::common::charts::{
     ChartRelease, chart_dir, releases, render_release, tools_available, validate_builtin,
 };
@@ -834,6 +835,270 @@ fn the_k8sgpt_resource_fits_the_operator_charts_crd() {
                 .join("\n")
         );
         checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The backends' own metrics: every backend pod that serves metrics is scraped, once, into the
+// platform tenant (docs/grafana.md: the ingestion dashboard and the WritesRejected rules read
+// them there).
+
+/// The container port each workload of a backend chart serves `/metrics` on, as the charts'
+/// templates declare it, or `None` for a workload that serves no metrics. Written out from the
+/// charts, not read from lgtmc's plan; a workload missing here (a chart version that adds one)
+/// fails the tests until it is classified.
+const METRICS_PORTS: &[(&str, &str, Option<u16>)] = &[
+    ("mimir-distributed", "mimir-alertmanager", Some(8080)),
+    ("mimir-distributed", "mimir-compactor", Some(8080)),
+    ("mimir-distributed", "mimir-distributor", Some(8080)),
+    ("mimir-distributed", "mimir-ingester", Some(8080)),
+    // The gateway: its port `http-metric` 8080 is nginx proxying; nginx serves no metrics.
+    ("mimir-distributed", "mimir-nginx", None),
+    ("mimir-distributed", "mimir-overrides-exporter", Some(8080)),
+    ("mimir-distributed", "mimir-querier", Some(8080)),
+    ("mimir-distributed", "mimir-query-frontend", Some(8080)),
+    ("mimir-distributed", "mimir-query-scheduler", Some(8080)),
+    ("mimir-distributed", "mimir-ruler", Some(8080)),
+    ("mimir-distributed", "mimir-store-gateway", Some(8080)),
+    ("loki", "loki", Some(3100)),
+    // The caches: memcached's exporter container (`http-metrics` 9150).
+    ("loki", "loki-chunks-cache", Some(9150)),
+    ("loki", "loki-results-cache", Some(9150)),
+    // The gateway: the access-log exporter beside nginx (`http-metrics` 4040).
+    ("loki", "loki-gateway", Some(4040)),
+    ("tempo", "tempo", Some(3200)),
+    ("tempo-distributed", "tempo-backend-scheduler", Some(3200)),
+    ("tempo-distributed", "tempo-backend-worker", Some(3200)),
+    ("tempo-distributed", "tempo-block-builder", Some(3200)),
+    ("tempo-distributed", "tempo-distributor", Some(3200)),
+    ("tempo-distributed", "tempo-live-store", Some(3200)),
+    // The chart's memcached runs without its exporter (the chart's default): no metrics port.
+    ("tempo-distributed", "tempo-memcached", None),
+    ("tempo-distributed", "tempo-querier", Some(3200)),
+    ("tempo-distributed", "tempo-query-frontend", Some(3200)),
+    // Pyroscope's one HTTP port, `http2`, serves its API and /metrics.
+    ("pyroscope", "pyroscope", Some(4040)),
+];
+
+/// The backends' releases (the example's, then the microservices Tempo), rendered.
+fn backend_releases(microservices: &Repo) -> Vec<(ChartRelease, Vec<Value>)> {
+    let (rendered, problems) = render_all(&all_releases(microservices), false);
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    rendered
+        .into_iter()
+        .filter(|(release, _)| {
+            METRICS_PORTS
+                .iter()
+                .any(|(chart, _, _)| *chart == release.chart)
+        })
+        .collect()
+}
+
+/// The metrics port `METRICS_PORTS` gives a workload; a failure for a workload it lacks.
+fn metrics_port(release: &ChartRelease, workload: &str) -> Result<Option<u16>, String> {
+    METRICS_PORTS
+        .iter()
+        .find(|(chart, name, _)| *chart == release.chart && *name == workload)
+        .map(|(_, _, port)| *port)
+        .ok_or_else(|| {
+            format!(
+                "{}: workload {workload} is not in METRICS_PORTS: does it serve metrics?",
+                release.label()
+            )
+        })
+}
+
+/// Every container port of a pod: (name, number).
+fn container_ports(pod: &Value) -> Vec<(String, u64)> {
+    pod["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|container| container["ports"].as_array().into_iter().flatten())
+        .map(|port| {
+            (
+                port["name"].as_str().unwrap_or_default().to_owned(),
+                port["containerPort"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Each backend workload that serves metrics has the collector's annotations on its pods,
+/// `prometheus.io/scrape: "true"` and `prometheus.io/port` naming the port it serves them on (a
+/// declared container port; every port named `*metrics` is that one), and no path (`/metrics`
+/// is the default); one that serves none has no scrape annotation.
+#[test]
+fn backend_pods_that_serve_metrics_carry_the_scrape_annotations() {
+    if !tools_available() {
+        return;
+    }
+    let microservices = microservices_example();
+    let mut failures = Vec::new();
+    let mut annotated = 0;
+    for (release, objects) in backend_releases(&microservices) {
+        for workload in workloads(&objects) {
+            let at = format!("{}: {}", release.label(), name(workload));
+            let port = match metrics_port(&release, name(workload)) {
+                Ok(port) => port,
+                Err(missing) => {
+                    failures.push(missing);
+                    continue;
+                }
+            };
+            let template = &workload["spec"]["template"];
+            let annotations = &template["metadata"]["annotations"];
+            let ports = container_ports(&template["spec"]);
+            let Some(port) = port else {
+                if !annotations["prometheus.io/scrape"].is_null() {
+                    failures.push(format!("{at}: serves no metrics, yet is annotated"));
+                }
+                continue;
+            };
+            annotated += 1;
+            if annotations["prometheus.io/scrape"] != "true" {
+                failures.push(format!(
+                    "{at}: no prometheus.io/scrape \"true\": {annotations}"
+                ));
+            }
+            if annotations["prometheus.io/port"] != port.to_string().as_str() {
+                failures.push(format!(
+                    "{at}: prometheus.io/port is not \"{port}\": {annotations}"
+                ));
+            }
+            if !annotations["prometheus.io/path"].is_null() {
+                failures.push(format!("{at}: a path other than /metrics: {annotations}"));
+            }
+            if !ports.iter().any(|(_, number)| *number == u64::from(port)) {
+                failures.push(format!("{at}: {port} is no container port of {ports:?}"));
+            }
+            for (port_name, number) in &ports {
+                if port_name.ends_with("metrics") && *number != u64::from(port) {
+                    failures.push(format!("{at}: port {port_name} is {number}, not {port}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Ten Mimir components, four Loki workloads, Tempo, Pyroscope in each environment, and
+    // seven microservices Tempo components in each.
+    assert_eq!(annotated, 3 * (10 + 4 + 1 + 1) + 3 * 7);
+}
+
+/// The example's collector configurations: each environment's `config.alloy` from the rendered
+/// tree at `root`, and the same with a platform tenant (`agents`) other than the default
+/// (`platform`), so that routing by namespace shows.
+fn collector_configs(
+    root: &std::path::Path,
+    env: &str,
+    variant: &Repo,
+) -> Vec<(lgtmc::alloy::File, &'static str)> {
+    [(root, "platform"), (variant.path(), "agents")]
+        .into_iter()
+        .map(|(dir, platform_tenant)| {
+            let text = read(&dir.join(format!("out/{env}/alloy/config.alloy")));
+            let file = lgtmc::alloy::validate(&text).unwrap_or_else(|e| panic!("{e:?}"));
+            (file, platform_tenant)
+        })
+        .collect()
+}
+
+/// The collector's rules, evaluated on the targets Kubernetes discovery makes of each rendered
+/// backend pod (one per container port): each pod that serves metrics is scraped exactly once
+/// (one target, one tenant pipeline), on its metrics port, into the platform tenant; the others
+/// not at all.
+#[test]
+fn the_collector_scrapes_each_backend_pod_once_into_the_platform_tenant() {
+    if !tools_available() {
+        return;
+    }
+    let microservices = microservices_example();
+    let variant = Repo::example();
+    variant.edit(
+        "platform.kdl",
+        "default=\"platform\"",
+        "default=\"platform\" platform-tenant=\"agents\"",
+    );
+    crate::common::assert_exit(&variant.run(&["render"]), 0);
+    let mut failures = Vec::new();
+    let mut scraped = 0;
+    for (release, objects) in backend_releases(&microservices) {
+        let root = if release.chart == "tempo-distributed" {
+            microservices.path().to_path_buf()
+        } else {
+            repo_root()
+        };
+        for (config, platform_tenant) in collector_configs(&root, &release.env, &variant) {
+            for workload in workloads(&objects) {
+                let at = format!(
+                    "{} ({platform_tenant}): {}",
+                    release.label(),
+                    name(workload)
+                );
+                let Ok(port) = metrics_port(&release, name(workload)) else {
+                    continue; // the annotation test names it
+                };
+                let targets = pod_targets(
+                    &release.namespace,
+                    &format!("{}-0", name(workload)),
+                    &workload["spec"]["template"],
+                );
+                let scrapes: Vec<(String, String)> = metrics_scrapes(&config, targets)
+                    .into_iter()
+                    .map(|(tenant, target)| {
+                        let number = target["__meta_kubernetes_pod_container_port_number"].clone();
+                        (tenant, number)
+                    })
+                    .collect();
+                let expected: Vec<(String, String)> = port
+                    .map(|port| (platform_tenant.to_owned(), port.to_string()))
+                    .into_iter()
+                    .collect();
+                if scrapes != expected {
+                    failures.push(format!(
+                        "{at}: scraped as {scrapes:?}, expected {expected:?}"
+                    ));
+                }
+                scraped += scrapes.len();
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(scraped, 2 * (3 * (10 + 4 + 1 + 1) + 3 * 7));
+}
+
+/// The collector's own metrics come from `prometheus.exporter.self` (the heartbeat), so its pods
+/// must not also be scraped as annotated pods: the rules select none of its targets.
+#[test]
+fn the_collector_pods_are_not_scraped_a_second_time() {
+    if !tools_available() {
+        return;
+    }
+    let mut checked = 0;
+    for release in releases(&repo_root()) {
+        if release.chart != "alloy" {
+            continue;
+        }
+        let objects = render_release(&release).unwrap_or_else(|e| panic!("{e}"));
+        let text = read(&repo_root().join(format!("out/{}/alloy/config.alloy", release.env)));
+        let config = lgtmc::alloy::validate(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        for workload in workloads(&objects) {
+            let targets = pod_targets(
+                &release.namespace,
+                name(workload),
+                &workload["spec"]["template"],
+            );
+            assert!(!targets.is_empty(), "{}: no targets", release.label());
+            let scrapes = metrics_scrapes(&config, targets);
+            assert!(
+                scrapes.is_empty(),
+                "{}: {} scraped as a pod: {scrapes:?}",
+                release.label(),
+                name(workload)
+            );
+            checked += 1;
+        }
     }
     assert_eq!(checked, 3);
 }

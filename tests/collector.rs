@@ -92,6 +92,14 @@ fn references(expr: &Expr) -> Vec<String> {
     }
 }
 
+/// A list of strings.
+fn strings(expr: &Expr) -> Vec<&str> {
+    match expr {
+        Expr::Array { elements, .. } => elements.iter().map(string).collect(),
+        other => panic!("not a list: {other:?}"),
+    }
+}
+
 /// The body of the custom component `tenant`, which holds one tenant's pipelines.
 fn tenant_declare(body: &[Stmt]) -> &[Stmt] {
     block(body, &[("declare", Some("tenant"))])
@@ -244,8 +252,17 @@ fn awkward_tenant_names_give_valid_labels_and_exact_headers() {
     );
     // The declared tenants, and only they, are recognised in the pod label.
     let tenants = block(&file.body, &[("discovery.relabel", Some("tenants"))]);
+    let label_rule = blocks(tenants, "rule")
+        .into_iter()
+        .find(|rule| {
+            rule.iter().any(|stmt| {
+                matches!(stmt, Stmt::Attribute { name, value, .. } if name == "source_labels"
+                    && strings(value) == ["__meta_kubernetes_pod_label_platform_example_com_tenant"])
+            })
+        })
+        .expect("a rule on the tenant label");
     assert_eq!(
-        string(attribute(blocks(tenants, "rule")[1], "regex")),
+        string(attribute(label_rule, "regex")),
         "(1st|agents|dev|platform|team-a)"
     );
     // No label is ever a raw tenant id where the id is not an identifier.
@@ -627,4 +644,324 @@ fn the_collector_config_fits_its_config_map_at_2000_tenants() {
             "{env}: the ConfigMap of config.alloy would be {config_map} bytes"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The metrics rules, evaluated: which pods the collector scrapes, on which port, for which tenant.
+
+/// A target as Alloy's `discovery.kubernetes` (role `pod`, Prometheus's Kubernetes discovery)
+/// presents it: its labels.
+pub(crate) type Target = BTreeMap<String, String>;
+
+/// One relabel rule with Prometheus's defaults filled in.
+struct Rule {
+    source_labels: Vec<String>,
+    separator: String,
+    /// Anchored, as Prometheus anchors every relabel regex.
+    regex: regex::Regex,
+    target_label: String,
+    replacement: String,
+    action: String,
+}
+
+/// An attribute's value as text: strings, and `+` of strings, with `argument.id.value` (inside
+/// the custom component `tenant`) bound to `id`.
+fn text(expr: &Expr, id: &str) -> String {
+    match expr {
+        Expr::String { value, .. } => value.clone(),
+        Expr::Binary {
+            op: lgtmc::alloy::BinaryOp::Add,
+            left,
+            right,
+            ..
+        } => text(left, id) + &text(right, id),
+        other if other.path() == Some(vec!["argument", "id", "value"]) => id.to_owned(),
+        other => panic!("not a text the rules use: {other:?}"),
+    }
+}
+
+/// The rules of a `discovery.relabel` body, in order.
+fn rules(body: &[Stmt], id: &str) -> Vec<Rule> {
+    blocks(body, "rule")
+        .into_iter()
+        .map(|rule| {
+            let get = |name: &str, default: &str| {
+                rule.iter()
+                    .find_map(|stmt| match stmt {
+                        Stmt::Attribute { name: n, value, .. } if n == name => Some(value),
+                        _ => None,
+                    })
+                    .map_or_else(|| default.to_owned(), |value| text(value, id))
+            };
+            let source_labels = rule
+                .iter()
+                .find_map(|stmt| match stmt {
+                    Stmt::Attribute { name, value, .. } if name == "source_labels" => Some(value),
+                    _ => None,
+                })
+                .map(|value| match value {
+                    Expr::Array { elements, .. } => elements.iter().map(|e| text(e, id)).collect(),
+                    other => panic!("source_labels: {other:?}"),
+                })
+                .unwrap_or_default();
+            Rule {
+                source_labels,
+                separator: get("separator", ";"),
+                regex: regex::Regex::new(&format!("^(?:{})$", get("regex", "(.*)")))
+                    .expect("an RE2 regex"),
+                target_label: get("target_label", ""),
+                replacement: get("replacement", "$1"),
+                action: get("action", "replace"),
+            }
+        })
+        .collect()
+}
+
+/// Prometheus's relabelling (`model/relabel`) of one target: `None` when a rule drops it. Only
+/// the actions the collector uses; a missing label reads as empty.
+fn relabel(rules: &[Rule], mut target: Target) -> Option<Target> {
+    for rule in rules {
+        let value = rule
+            .source_labels
+            .iter()
+            .map(|label| target.get(label).cloned().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(&rule.separator);
+        match rule.action.as_str() {
+            "replace" => {
+                let Some(captures) = rule.regex.captures(&value) else {
+                    continue;
+                };
+                let mut result = String::new();
+                captures.expand(&rule.replacement, &mut result);
+                if result.is_empty() {
+                    target.remove(&rule.target_label);
+                } else {
+                    target.insert(rule.target_label.clone(), result);
+                }
+            }
+            "keep" if !rule.regex.is_match(&value) => return None,
+            "drop" if rule.regex.is_match(&value) => return None,
+            "keepequal" if target.get(&rule.target_label).map_or("", String::as_str) != value => {
+                return None;
+            }
+            "keep" | "drop" | "keepequal" => {}
+            other => panic!("action {other} is not evaluated here"),
+        }
+    }
+    Some(target)
+}
+
+/// The targets Kubernetes discovery makes of one running pod (`pod`: a pod template's
+/// `metadata` and `spec`): one per declared container port, and one for each container without
+/// ports.
+pub(crate) fn pod_targets(namespace: &str, name: &str, pod: &serde_json::Value) -> Vec<Target> {
+    let mut common = Target::from([
+        (
+            "__meta_kubernetes_namespace".to_owned(),
+            namespace.to_owned(),
+        ),
+        ("__meta_kubernetes_pod_name".to_owned(), name.to_owned()),
+        (
+            "__meta_kubernetes_pod_phase".to_owned(),
+            "Running".to_owned(),
+        ),
+    ]);
+    for (kind, field) in [("label", "labels"), ("annotation", "annotations")] {
+        for (key, value) in pod["metadata"][field].as_object().into_iter().flatten() {
+            let key = lgtmc::plan::sanitize_label_name(key);
+            common.insert(
+                format!("__meta_kubernetes_pod_{kind}_{key}"),
+                value.as_str().unwrap_or_default().to_owned(),
+            );
+            common.insert(
+                format!("__meta_kubernetes_pod_{kind}present_{key}"),
+                "true".to_owned(),
+            );
+        }
+    }
+    let mut targets = Vec::new();
+    for (list, init) in [("containers", "false"), ("initContainers", "true")] {
+        for container in pod["spec"][list].as_array().into_iter().flatten() {
+            let mut base = common.clone();
+            base.insert(
+                "__meta_kubernetes_pod_container_name".to_owned(),
+                container["name"].as_str().unwrap_or_default().to_owned(),
+            );
+            base.insert(
+                "__meta_kubernetes_pod_container_init".to_owned(),
+                init.to_owned(),
+            );
+            let ports = container["ports"].as_array().cloned().unwrap_or_default();
+            if ports.is_empty() {
+                let mut target = base.clone();
+                target.insert("__address__".to_owned(), format!("{name}.{namespace}"));
+                targets.push(target);
+            }
+            for port in ports {
+                let number = port["containerPort"].to_string();
+                let mut target = base.clone();
+                target.insert(
+                    "__address__".to_owned(),
+                    format!("{name}.{namespace}:{number}"),
+                );
+                target.insert(
+                    "__meta_kubernetes_pod_container_port_number".to_owned(),
+                    number,
+                );
+                if let Some(port_name) = port["name"].as_str() {
+                    target.insert(
+                        "__meta_kubernetes_pod_container_port_name".to_owned(),
+                        port_name.to_owned(),
+                    );
+                }
+                targets.push(target);
+            }
+        }
+    }
+    targets
+}
+
+/// What the collector's metrics pipelines do with `targets`, per `config.alloy`: every scrape
+/// of a tenant instance's `prometheus.scrape "pods"`, as (tenant id, target after relabelling).
+/// A target appears once per instance that keeps it, so a duplicate scrape shows as two entries.
+pub(crate) fn metrics_scrapes(config: &File, targets: Vec<Target>) -> Vec<(String, Target)> {
+    let body = &config.body;
+    let top = |label: &str| rules(block(body, &[("discovery.relabel", Some(label))]), "");
+    let (tenants, metrics, signals) = (top("tenants"), top("metrics"), top("signals"));
+    let declare = tenant_declare(body);
+    let mut scrapes = Vec::new();
+    for target in targets {
+        let Some(target) = relabel(&tenants, target)
+            .and_then(|target| relabel(&metrics, target))
+            .and_then(|target| relabel(&signals, target))
+        else {
+            continue;
+        };
+        for stmt in body {
+            let Stmt::Block {
+                name,
+                body: instance,
+                ..
+            } = stmt
+            else {
+                continue;
+            };
+            if name.join(".") != "tenant" {
+                continue;
+            }
+            let id = string(attribute(instance, "id"));
+            let keep = rules(
+                block(declare, &[("discovery.relabel", Some("metrics"))]),
+                id,
+            );
+            if let Some(kept) = relabel(&keep, target.clone()) {
+                scrapes.push((id.to_owned(), kept));
+            }
+        }
+    }
+    scrapes
+}
+
+/// A pod as the collector sees it: namespace, name, labels and annotations, and its
+/// containers' ports (name, number).
+fn pod(
+    labels: serde_json::Value,
+    annotations: serde_json::Value,
+    ports: &[&[(&str, u16)]],
+) -> serde_json::Value {
+    let containers: Vec<serde_json::Value> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, ports)| {
+            let ports: Vec<serde_json::Value> = ports
+                .iter()
+                .map(|(name, port)| serde_json::json!({"name": name, "containerPort": port}))
+                .collect();
+            serde_json::json!({"name": format!("c{i}"), "ports": ports})
+        })
+        .collect();
+    serde_json::json!({
+        "metadata": {"labels": labels, "annotations": annotations},
+        "spec": {"containers": containers},
+    })
+}
+
+/// Where each pod's metrics go, as (tenant, scraped port) per scrape.
+fn scraped(config: &File, namespace: &str, pod: &serde_json::Value) -> Vec<(String, String)> {
+    metrics_scrapes(config, pod_targets(namespace, "p-0", pod))
+        .into_iter()
+        .map(|(tenant, target)| {
+            let port = target["__meta_kubernetes_pod_container_port_number"].clone();
+            (tenant, port)
+        })
+        .collect()
+}
+
+/// The rules select a pod's annotated port once, whatever its other ports and containers; the
+/// port-name rule applies only without a port annotation; and a pod in a backend's namespace
+/// without a tenant label goes to the platform tenant, not the default.
+#[test]
+fn the_metrics_rules_scrape_each_annotated_pod_once_for_its_tenant() {
+    let repo = Repo::example();
+    // A platform tenant other than the default, to tell the two apart.
+    repo.edit(
+        "platform.kdl",
+        "default=\"platform\"",
+        "default=\"platform\" platform-tenant=\"agents\"",
+    );
+    let (_, config) = rendered_config(&repo);
+    let scrape = serde_json::json!({"prometheus.io/scrape": "true", "prometheus.io/port": "8080"});
+    let none = serde_json::json!({});
+    let tenant = |id: &str| serde_json::json!({"platform.example.com/tenant": id});
+    let mimir_like: &[&[(&str, u16)]] = &[
+        &[("http-metrics", 8080), ("grpc", 9095), ("memberlist", 7946)],
+        &[("sidecar-metrics", 9000)],
+        &[],
+    ];
+    let once_at = |tenant: &str| vec![(tenant.to_owned(), "8080".to_owned())];
+    // A backend's pod: once, on the annotated port, for the platform tenant `agents`.
+    assert_eq!(
+        scraped(
+            &config,
+            "mimir",
+            &pod(none.clone(), scrape.clone(), mimir_like)
+        ),
+        once_at("agents")
+    );
+    // A tenant label still wins in a backend's namespace.
+    assert_eq!(
+        scraped(
+            &config,
+            "loki",
+            &pod(tenant("dev"), scrape.clone(), mimir_like)
+        ),
+        once_at("dev")
+    );
+    // Elsewhere, an unlabelled pod is the default tenant's; a labelled one its tenant's.
+    assert_eq!(
+        scraped(
+            &config,
+            "apps",
+            &pod(none.clone(), scrape.clone(), mimir_like)
+        ),
+        once_at("platform")
+    );
+    assert_eq!(
+        scraped(&config, "apps", &pod(tenant("dev"), scrape, mimir_like)),
+        once_at("dev")
+    );
+    // Without a port annotation, every port named *metrics, once each.
+    let by_name = serde_json::json!({"prometheus.io/scrape": "true"});
+    let mut ports: Vec<String> = scraped(&config, "tempo", &pod(none.clone(), by_name, mimir_like))
+        .into_iter()
+        .map(|(tenant, port)| {
+            assert_eq!(tenant, "agents");
+            port
+        })
+        .collect();
+    ports.sort();
+    assert_eq!(ports, ["8080", "9000"]);
+    // Not annotated: not scraped, in a backend's namespace too.
+    assert!(scraped(&config, "mimir", &pod(none.clone(), none, mimir_like)).is_empty());
 }

@@ -298,8 +298,10 @@ fn unknown_paths(
             }
             None => unknown.push(child),
             // A container's `resources` the chart has (often as `{}`): its contents are a
-            // Kubernetes ResourceRequirements, which no values file spells out.
-            Some(_) if key == "resources" => {}
+            // Kubernetes ResourceRequirements, which no values file spells out. Likewise a
+            // pod's `podAnnotations`: its keys are annotation names (the collector's
+            // `prometheus.io/*`), not value paths.
+            Some(_) if key == "resources" || key == "podAnnotations" => {}
             Some(chart_value) => unknown_paths(value, chart_value, &child, chart, unknown),
         }
     }

@@ -2,8 +2,11 @@
 //! here (endpoints, replication, the rules a chart imposes), so that the templates only lay
 //! values out; release names and buckets come from the catalog.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use super::collector::scrape_annotations;
 use super::{BucketPlan, ResourcesPlan, claim, resources};
 use crate::catalog;
 use crate::model::{Platform, TracesMode};
@@ -14,6 +17,18 @@ const TEMPO_MAX_BYTES_PER_TRACE: u64 = 5_000_000;
 const LOKI_SCALABLE_TARGETS: &[&str] = &["backend", "read", "write"];
 /// Replication factor when there are enough replicas.
 const REPLICATION_FACTOR: u32 = 3;
+
+/// The container ports the charts serve metrics on, at `/metrics` (each chart's templates name
+/// them): Mimir's and Loki's `http-metrics`, Tempo's `prom-metrics` (monolithic) or
+/// `http-metrics` (tempo-distributed), Pyroscope's `http2`, the exporter beside each of the Loki
+/// chart's memcached caches (`http-metrics`), and the access-log exporter in the Loki gateway's
+/// pod (`http-metrics`; the gateway's nginx itself serves none).
+const MIMIR_METRICS_PORT: u16 = 8080;
+const LOKI_METRICS_PORT: u16 = 3100;
+const LOKI_GATEWAY_EXPORTER_PORT: u16 = 4040;
+const MEMCACHED_EXPORTER_PORT: u16 = 9150;
+const TEMPO_METRICS_PORT: u16 = 3200;
+const PYROSCOPE_METRICS_PORT: u16 = 4040;
 
 #[derive(Debug, Serialize)]
 pub struct MimirPlan {
@@ -32,6 +47,10 @@ pub struct MimirPlan {
     pub alertmanager_bucket: BucketPlan,
     /// `http://mimir-nginx.<ns>.svc:80`: remote write at `/api/v1/push`, queries at `/prometheus`.
     pub url: String,
+    /// The collector's scrape annotations of every Mimir component's pods (`podAnnotations` of
+    /// each component), so Mimir's own metrics reach the platform tenant. Not the nginx
+    /// gateway's: it serves no metrics (its port `http-metric` is the proxy).
+    pub pod_annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,6 +71,11 @@ pub struct LokiPlan {
     pub ruler_bucket: BucketPlan,
     /// `http://loki-gateway.<ns>.svc:80`: push at `/loki/api/v1/push`, queries at the root.
     pub url: String,
+    /// The collector's scrape annotations of the single binary's pods, of the gateway's (its
+    /// access-log exporter) and of the memcached caches' (their exporter).
+    pub pod_annotations: BTreeMap<String, String>,
+    pub gateway_pod_annotations: BTreeMap<String, String>,
+    pub cache_pod_annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,6 +103,9 @@ pub struct TempoPlan {
     pub otlp_grpc: String,
     /// Where Grafana queries (`http://…:3200`).
     pub query_url: String,
+    /// The collector's scrape annotations of every Tempo pod (in microservices mode, every
+    /// Tempo component's; the chart's memcached has no exporter).
+    pub pod_annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -92,6 +119,9 @@ pub struct PyroscopePlan {
     pub profiles_bucket: BucketPlan,
     /// `http://pyroscope.<ns>.svc:4040`, for both writes and queries.
     pub url: String,
+    /// The collector's scrape annotations of Pyroscope's pods (beside the chart's own profile
+    /// annotations, by which the collector already profiles Pyroscope).
+    pub pod_annotations: BTreeMap<String, String>,
 }
 
 pub(super) fn mimir(platform: &Platform) -> MimirPlan {
@@ -110,6 +140,7 @@ pub(super) fn mimir(platform: &Platform) -> MimirPlan {
         ruler_bucket: backend_claim(&catalog::MIMIR_RULER, &catalog::MIMIR, ns),
         alertmanager_bucket: backend_claim(&catalog::MIMIR_ALERTMANAGER, &catalog::MIMIR, ns),
         url: format!("http://mimir-nginx.{ns}.svc:80"),
+        pod_annotations: scrape_annotations(MIMIR_METRICS_PORT),
     }
 }
 
@@ -129,6 +160,9 @@ pub(super) fn loki(platform: &Platform) -> LokiPlan {
         chunks_bucket: backend_claim(&catalog::LOKI_CHUNKS, &catalog::LOKI, ns),
         ruler_bucket: backend_claim(&catalog::LOKI_RULER, &catalog::LOKI, ns),
         url: format!("http://loki-gateway.{ns}.svc:80"),
+        pod_annotations: scrape_annotations(LOKI_METRICS_PORT),
+        gateway_pod_annotations: scrape_annotations(LOKI_GATEWAY_EXPORTER_PORT),
+        cache_pod_annotations: scrape_annotations(MEMCACHED_EXPORTER_PORT),
     }
 }
 
@@ -164,6 +198,7 @@ pub(super) fn tempo(platform: &Platform, default_retention_hours: String) -> Tem
         traces_bucket: backend_claim(&catalog::TEMPO_TRACES, &catalog::TEMPO, ns),
         otlp_grpc,
         query_url,
+        pod_annotations: scrape_annotations(TEMPO_METRICS_PORT),
     }
 }
 
@@ -179,6 +214,7 @@ pub(super) fn pyroscope(platform: &Platform) -> PyroscopePlan {
         resources: resources(&spec.resources),
         profiles_bucket: backend_claim(&catalog::PYROSCOPE_PROFILES, &catalog::PYROSCOPE, ns),
         url: format!("http://pyroscope.{ns}.svc:4040"),
+        pod_annotations: scrape_annotations(PYROSCOPE_METRICS_PORT),
     }
 }
 

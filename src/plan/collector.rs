@@ -1,11 +1,12 @@
 //! The collector's plan: Grafana Alloy as a DaemonSet, one pod per node, collecting the signals
 //! of the pods on its node and sending each to its tenant.
 //!
-//! A pod's tenant is the value of the spec's tenancy label when it names a declared tenant, and
-//! the default tenant otherwise (no label, or a value that is no tenant). Logs pick their tenant
-//! per entry; metrics, traces and profiles have one pipeline per tenant, because Alloy's writers
-//! send one fixed `X-Scope-OrgID` per endpoint. The collector's own heartbeat and the node
-//! metrics (kubelet, cAdvisor) go to the platform tenant.
+//! A pod's tenant is the value of the spec's tenancy label when it names a declared tenant; else
+//! the platform tenant for a pod in a backend's namespace (the backends' own metrics, whose pods
+//! carry `scrape_annotations`); else the default tenant. Logs pick their tenant per entry;
+//! metrics, traces and profiles have one pipeline per tenant, because Alloy's writers send one
+//! fixed `X-Scope-OrgID` per endpoint. The collector's own heartbeat and the node metrics
+//! (kubelet, cAdvisor) go to the platform tenant.
 //!
 //! Everything a template needs that takes a decision (labels, regexes, OTTL conditions, ports) is
 //! computed here, so the template only lays it out and the decisions are unit-tested.
@@ -34,6 +35,10 @@ const ZIPKIN_PORTS: &[(&str, u16, &str)] = &[("zipkin", 9411, "TCP")];
 
 /// The `__signal` of metrics targets; a profile type's is `profile_<type>`.
 const METRICS_SIGNAL: &str = "metrics";
+
+/// The prefix of the annotations by which a pod opts in to metrics scraping (the Prometheus
+/// community's convention, which the backends' values follow too: `scrape_annotations`).
+const METRICS_ANNOTATION_PREFIX: &str = "prometheus.io/";
 
 /// The pprof profile types a pod can opt in to with `profiles.grafana.com/<type>.scrape`, and the
 /// `pyroscope.scrape` block that collects each: the five Alloy enables by default.
@@ -65,6 +70,10 @@ pub struct CollectorPlan {
     pub tenant_attribute: String,
     /// An RE2 regex matching exactly the declared tenant ids.
     pub tenants_regex: String,
+    /// An RE2 regex matching exactly the backends' namespaces (Mimir, Loki, Tempo, Pyroscope):
+    /// a pod there without a tenant label is the platform's, so the backends' own metrics,
+    /// logs and profiles reach the platform tenant even when it is not the default tenant.
+    pub platform_namespaces_regex: String,
     /// The `__signal` of the targets a pod opted in to metrics scraping with.
     pub metrics_signal: &'static str,
     /// A tenant's trace filter drops every span for which `<prefix><id><suffix>` holds (an OTTL
@@ -214,12 +223,18 @@ pub(super) fn collector(
             .map(|id| regex_escape(id))
             .collect::<Vec<_>>()
             .join("|"),
+        platform_namespaces_regex: platform_namespaces_regex(&[
+            &mimir.namespace,
+            &loki.namespace,
+            &tempo.namespace,
+            &pyroscope.namespace,
+        ]),
         platform_label: label_for(&platform_tenant),
         platform_tenant,
         heartbeat: HEARTBEAT,
         default_tenant: default,
         tenants,
-        metrics_annotations: annotations("prometheus.io/"),
+        metrics_annotations: annotations(METRICS_ANNOTATION_PREFIX),
         profile_types: profile_types(),
         jaeger: platform.traces.jaeger,
         zipkin: platform.traces.zipkin,
@@ -233,6 +248,31 @@ pub(super) fn collector(
         tempo_otlp: tempo.otlp_grpc.clone(),
         pyroscope_url: pyroscope.url.clone(),
     }
+}
+
+/// The pod annotations that make the collector scrape a pod's metrics on container port `port`
+/// (at `/metrics`, over HTTP): `prometheus.io/scrape: "true"` and `prometheus.io/port`. The
+/// backends' values put them on every pod that serves metrics. A port number, not the port
+/// name rule, because the number selects exactly one target of the pod (one per container port),
+/// whatever its ports are named.
+pub(super) fn scrape_annotations(port: u16) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            format!("{METRICS_ANNOTATION_PREFIX}scrape"),
+            "true".to_owned(),
+        ),
+        (format!("{METRICS_ANNOTATION_PREFIX}port"), port.to_string()),
+    ])
+}
+
+/// The backends' namespaces, sorted and each once, as one anchored-by-Alloy RE2 alternation.
+fn platform_namespaces_regex(namespaces: &[&str]) -> String {
+    let unique: std::collections::BTreeSet<&str> = namespaces.iter().copied().collect();
+    unique
+        .into_iter()
+        .map(regex_escape)
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// Every port a receiver the spec enables listens on, in a fixed order.
@@ -341,6 +381,30 @@ mod tests {
         assert_eq!(
             annotations("prometheus.io/").path,
             "__meta_kubernetes_pod_annotation_prometheus_io_path"
+        );
+    }
+
+    #[test]
+    fn scrape_annotations_are_the_ones_the_metrics_rules_read() {
+        let scrape = scrape_annotations(8080);
+        assert_eq!(scrape["prometheus.io/scrape"], "true");
+        assert_eq!(scrape["prometheus.io/port"], "8080");
+        assert_eq!(scrape.len(), 2);
+        let meta = annotations(METRICS_ANNOTATION_PREFIX);
+        for key in scrape.keys() {
+            let label = format!(
+                "__meta_kubernetes_pod_annotation_{}",
+                sanitize_label_name(key)
+            );
+            assert!([&meta.scrape, &meta.port].contains(&&label), "{label}");
+        }
+    }
+
+    #[test]
+    fn platform_namespaces_are_listed_once_in_order() {
+        assert_eq!(
+            platform_namespaces_regex(&["mimir", "loki", "tempo", "loki"]),
+            "loki|mimir|tempo"
         );
     }
 
