@@ -101,12 +101,8 @@ fn write_locked(
             report.removed.push(path.clone());
         }
     }
-    let mut made = HashSet::new();
-    for (path, content) in &plan.writes {
-        make_parent(out_dir, path, &mut made)?;
-        write_file(out_dir, path, content)?;
-        report.written.push((*path).to_owned());
-    }
+    write_files(out_dir, &plan.writes)?;
+    (report.written).extend(plan.writes.iter().map(|(path, _)| (*path).to_owned()));
     if on_disk.as_deref() != Some(plan.manifest.as_bytes()) {
         write_manifest(out_dir, &plan.manifest)?;
     }
@@ -126,6 +122,38 @@ fn write_locked(
 
 /// Creates the directory of `rel` (and any missing above it) once per directory: the plan
 /// checked every existing one, and pruning, which may have removed an emptied one, is over.
+/// Writes every planned file, the list shared out between the cores in contiguous runs (most
+/// of a fresh render is the filesystem creating files, and runs keep each thread in its own
+/// directories). Every thread finishes its run; the first error is returned. A partial write is
+/// what the journal, written before, is for.
+fn write_files(out_dir: &Path, writes: &[(&str, &str)]) -> Result<(), EmitError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, writes.len().max(1));
+    let share = writes.len().div_ceil(workers).max(1);
+    let results: Vec<Result<(), EmitError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (writes.chunks(share))
+            .map(|run| {
+                scope.spawn(move || {
+                    let mut made = HashSet::new();
+                    run.iter().try_for_each(|(path, content)| {
+                        make_parent(out_dir, path, &mut made)?;
+                        write_file(out_dir, path, content)
+                    })
+                })
+            })
+            .collect();
+        (handles.into_iter())
+            // A write that panicked is a bug; let it surface as the panic it was.
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
 fn make_parent(out_dir: &Path, rel: &str, made: &mut HashSet<PathBuf>) -> Result<(), EmitError> {
     let Some((parent, _)) = rel.rsplit_once('/') else {
         return Ok(());
