@@ -1,6 +1,7 @@
 //! The commands over the rendered tree: `render` writes it, `check` and `diff` compare it with
 //! `out/`, and `diff --base REV` with the tree of the spec at a git revision.
 
+use std::mem::ManuallyDrop;
 use std::path::Path;
 
 use crate::compiler::{self, Compilation};
@@ -146,13 +147,16 @@ fn compile_at(config: &Config, rev: &str) -> Result<(String, Option<Compilation>
 
 /// Compiles the spec (checking custom resources with `--crds`), prints its warnings, and
 /// resolves the configuration: the selected environments and the out dir.
-fn compile(invocation: Invocation) -> Result<(Compilation, Config), Error> {
+fn compile(invocation: Invocation) -> Result<(ManuallyDrop<Compilation>, Config), Error> {
     let crds = invocation.crds.as_deref().map(crds::load).transpose()?;
     let compilation = compiler::compile_checked(
         &invocation.spec_dir,
         invocation.templates.as_deref(),
         crds.as_ref(),
     )?;
+    // The tree lives until the process exits, which returns its memory at once: freeing each
+    // of its thousands of strings first would only add to the time of every command.
+    let compilation = ManuallyDrop::new(compilation);
     warn(&compilation.warnings, invocation.colour.stderr);
     let config = invocation.resolve(&compilation.out, &compilation.environments)?;
     Ok((compilation, config))
