@@ -297,18 +297,22 @@ fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_
         tree.get(path) == on_disk.get(path) && old.get(path) != new.get(path)
     };
     assert!(new.keys().any(|p| is(&new, p)) && old.keys().any(|p| is(&old, p)));
+    // Files are written on all cores: each writing thread may have had one temporary open.
     let leftovers = temporaries(&repo);
-    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+    let writers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    assert!(
+        !leftovers.is_empty() && leftovers.len() <= writers,
+        "{leftovers:?}"
+    );
     let manifest = repo.read("out/.lgtmc-manifest");
     assert!(manifest.contains("\nprod/grafana/provisioning/datasources/newteam.yaml\n"));
     assert!(manifest.contains("\nprod/grafana/provisioning/datasources/agents.yaml\n"));
     let check = repo.run(&["check"]);
     assert_exit(&check, 1);
     let diff = stdout(&check);
-    assert!(
-        diff.contains(&format!("extra: {}\n", leftovers[0])),
-        "{diff}"
-    );
+    for leftover in &leftovers {
+        assert!(diff.contains(&format!("extra: {leftover}\n")), "{diff}");
+    }
     assert!(diff.contains("changed: .lgtmc-manifest\n"), "{diff}");
     let output = repo.run(&["render"]);
     assert_exit(&output, 0);
