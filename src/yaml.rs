@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 mod direct;
+mod scalar;
+mod subset;
 
 /// A YAML text that does not parse: the parser's message and the byte offset it points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,16 +43,22 @@ impl From<serde_norway::Error> for YamlError {
 /// tags dropped, scalar keys turned into strings (see `to_json`). Duplicate keys are an error.
 /// Empty documents are kept as `null`, so that indices match the stream.
 ///
-/// Read by the fast path (`direct`) and, for what it leaves (merge keys, non-string keys, tags,
-/// errors), by `reference::documents`, whose result it always is.
+/// Read by the first of three paths that accepts the text, each giving exactly the result of the
+/// last: `subset` (the block YAML lgtmc renders, without a YAML parser), `direct` (libyaml's
+/// events straight into JSON) and `reference` (by way of `serde_norway::Value`), which alone
+/// reads merge keys, non-string keys, tags and errors.
 pub fn documents(text: &str) -> Result<Vec<Value>, YamlError> {
-    direct::documents(text, true).map_or_else(|| reference::documents(text), Ok)
+    subset::documents(text)
+        .or_else(|| direct::documents(text, true))
+        .map_or_else(|| reference::documents(text), Ok)
 }
 
 /// Like `documents`, but as written: a merge key stays a key named `<<`, as a reader of the
 /// text sees it (the semantic diff names what changed in the file, not in its expansion).
 pub fn documents_as_written(text: &str) -> Result<Vec<Value>, YamlError> {
-    direct::documents(text, false).map_or_else(|| reference::documents_as_written(text), Ok)
+    subset::documents(text)
+        .or_else(|| direct::documents(text, false))
+        .map_or_else(|| reference::documents_as_written(text), Ok)
 }
 
 /// The reference implementation of `documents` and `documents_as_written`: each document read

@@ -49,12 +49,13 @@ fn same_as_reference(text: &str) {
     );
 }
 
-/// Every YAML file lgtmc renders for the example is read by the fast path itself (a fast path
-/// that always fell back would pass the comparison), and alike.
+/// Every YAML file lgtmc renders for the example is read by the `direct` path itself (a fast path
+/// that always fell back would pass the comparison), and alike; the `subset` reads each tenant's
+/// data sources (the files there are thousands of) and most of the rest.
 #[test]
-fn the_rendered_tree_is_read_by_the_fast_path_alike() {
+fn the_rendered_tree_is_read_by_the_fast_paths_alike() {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("out");
-    let mut files = 0;
+    let (mut files, mut subset_read) = (0, 0);
     for entry in walkdir::WalkDir::new(&out) {
         let path = entry.expect("out/ is readable").into_path();
         if path.extension().is_none_or(|e| e != "yaml") {
@@ -66,13 +67,24 @@ fn the_rendered_tree_is_read_by_the_fast_path_alike() {
             "{} fell back to the reference path",
             path.display()
         );
+        let by_subset = subset::documents(&text).is_some();
+        assert!(
+            by_subset || !path.to_string_lossy().contains("provisioning/datasources"),
+            "{} is not read by the subset",
+            path.display()
+        );
         same_as_reference(&text);
         files += 1;
+        subset_read += usize::from(by_subset);
     }
     assert!(
         files > 50,
         "only {files} YAML files under {}",
         out.display()
+    );
+    assert!(
+        subset_read * 10 > files * 8,
+        "the subset read {subset_read} of {files}"
     );
 }
 
@@ -161,6 +173,76 @@ fn a_hostile_corpus_reads_alike() {
             "who reads {text:?}"
         );
     }
+}
+
+/// Block texts at the edge of the subset, each with whether `subset` reads it itself.
+const BLOCK_EDGES: &[(&str, bool)] = &[
+    ("# only a comment\n", true),
+    ("# a comment\n---\na: 1\n", true),
+    ("a: 1\n---\n", true),
+    ("---\n---\n", true),
+    ("---\n# c\n---\n- x\n", true),
+    ("a:\n- b\n- c: d\n  e: f\nc: d\n", true),
+    ("a:\n  - b\n  -\n    c: 1\n  - d:\n    - e\n", true),
+    ("-\n  a: 1\n-\n- - x\n", false),
+    ("- a: 1\n  b:\n    c: 2\n- \"q\"\n", true),
+    ("a:\n  b: 1\n c: 2\n", false),
+    ("a:\n    b: 1\n  c: 2\n", false),
+    ("a: b\n  c\n", false),
+    ("a: b\n# c\n  d\n", false),
+    ("- a\n  b\n", false),
+    ("a:\n  b\n", false),
+    ("a: 1\n- b\n", false),
+    ("  a: 1\n", false),
+    ("a\n", false),
+    ("\"a\"\n", false),
+    ("a: \"x\ny\"\n", false),
+    ("a: \"\\ud83d\\ude00\"\n", false),
+    ("a: \"\\u0000\\u001f\\u2028\\/\"\n", true),
+    ("a: \"\\x41\"\n", false),
+    ("a: \"b\" # c\n", false),
+    ("a: b # c\n", false),
+    ("a: b#c\n", false),
+    ("a:  b\n", false),
+    ("a : b\n", false),
+    ("a: b \n", false),
+    ("a:\tb\n", false),
+    ("a: 1\r\nb: 2\r\n", false),
+    ("\"a\": 1\na: 2\n", false),
+    ("\"<<\": {}\n", false),
+    ("a: -\n", false),
+    ("a: - b\n", false),
+    (
+        "a: -1\nb: -x\nc: ~\nd: 0x1F\ne: 1e3\nf: 012\ng: .5\nh: +1\n",
+        true,
+    ),
+    ("a: .inf\n", false),
+    ("a: 18446744073709551616\n", false),
+    ("1: a\n", false),
+    ("true: a\n", false),
+    ("a: --- \n", false),
+    ("--- a\n", false),
+    ("...\n", false),
+    ("%YAML 1.1\n---\na: 1\n", false),
+];
+
+#[test]
+fn block_edges_read_alike() {
+    for (text, by_subset) in BLOCK_EDGES {
+        same_as_reference(text);
+        assert_eq!(
+            subset::documents(text).is_some(),
+            *by_subset,
+            "who reads {text:?}"
+        );
+    }
+    let long_key = format!("{}: 1\n", "k".repeat(1_100));
+    same_as_reference(&long_key);
+    let deep: String = (0..150)
+        .map(|level| format!("{}k:\n", " ".repeat(level)))
+        .collect();
+    same_as_reference(&deep);
+    assert!(subset::documents(&deep).is_none());
 }
 
 /// Aliases are replayed, so a nest of them (the billion laughs) is as bounded as the reference
@@ -293,4 +375,292 @@ fn random_documents_read_alike() {
         fast += usize::from(direct::documents(&text, true).is_some());
     }
     assert!(fast > 300, "the fast path read only {fast} of 3,000");
+}
+
+/// Scalars as a template might print them, and near misses.
+const PIECES: &[&str] = &[
+    "a",
+    "b",
+    "x1",
+    "Key",
+    "1",
+    "0",
+    "-1",
+    "012",
+    "0x1F",
+    "0o17",
+    "0b11",
+    "1e3",
+    "1.5",
+    ".5",
+    "-.inf",
+    ".nan",
+    "nan",
+    "inf",
+    "1_000",
+    "+7",
+    "~",
+    "null",
+    "true",
+    "False",
+    "yes",
+    "30s",
+    "http://h:80/p",
+    "a:b",
+    "a: b",
+    "a #b",
+    "a#b",
+    "-",
+    "- ",
+    "--",
+    "---",
+    "...",
+    "a b",
+    " ",
+    ":",
+    "?",
+    "!",
+    "&",
+    "*",
+    "|",
+    ">",
+    "'",
+    "\"",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "%",
+    "@",
+    "`",
+    "<<",
+    "\"q\"",
+    "\"a\\\"b\"",
+    "\"\\u00e9\"",
+    "\"\\ud83d\"",
+    "\"\\x41\"",
+    "\"\\/\"",
+    "\"\\u0000\"",
+    "\"a\": 1",
+    "\"\"",
+    "'s'",
+    "18446744073709551616",
+    "-9223372036854775809",
+    "$x",
+    "(y)",
+    "\t",
+    "\u{e9}",
+    "\u{2028}",
+    "#c",
+    " #c",
+    "\\",
+];
+
+/// A random line of block YAML: mostly the subset, with every kind of near miss.
+fn random_line(random: &mut Random) -> String {
+    let indent = " ".repeat(2 * random.below(4) + usize::from(random.below(8) == 0));
+    let piece = |random: &mut Random| {
+        let mut text = random.pick(PIECES).to_owned();
+        if random.below(3) == 0 {
+            text.push_str(random.pick(PIECES));
+        }
+        text
+    };
+    match random.below(12) {
+        0 => format!("{indent}# {}", piece(random)),
+        1 => String::new(),
+        2 => "---".to_owned(),
+        3 | 4 => format!("{indent}- {}", piece(random)),
+        5 => format!(
+            "{indent}- {}: {}",
+            random.pick(&PIECES[..12]),
+            piece(random)
+        ),
+        6 => format!("{indent}{}:", random.pick(&PIECES[..12])),
+        7 => format!("{indent}-"),
+        _ => format!("{indent}{}: {}", random.pick(&PIECES[..30]), piece(random)),
+    }
+}
+
+#[test]
+fn random_block_documents_read_alike() {
+    let mut random = Random(0x2545_f491_4f6c_dd1d);
+    let mut read = 0;
+    for _ in 0..20_000 {
+        let lines: Vec<String> = (0..=random.below(12))
+            .map(|_| random_line(&mut random))
+            .collect();
+        let text = format!("{}\n", lines.join("\n"));
+        same_as_reference(&text);
+        read += usize::from(subset::documents(&text).is_some());
+    }
+    assert!(read > 500, "the subset read only {read} of 20,000");
+}
+
+#[test]
+fn plain_scalars_resolve_alike() {
+    let mut random = Random(0x1234_5678_9abc_def1);
+    let alphabet = [
+        "0", "1", "9", "7", "+", "-", ".", "e", "E", "x", "o", "b", "_", "a", "f", "n", "i", "I",
+        "N", "F", "inf", "nan", "0x", "0o", "0b", "~", "true", "null",
+    ];
+    for _ in 0..20_000 {
+        let text: String = (0..=random.below(6))
+            .map(|_| random.pick(&alphabet))
+            .collect();
+        let reference = reference::documents(&format!("k: {text}\n"));
+        let Some(value) = subset::scalar(&text) else {
+            continue;
+        };
+        if let Ok(documents) = reference {
+            assert_eq!(documents[0]["k"], value, "{text:?}");
+        } else {
+            panic!("{text:?} resolved, but the reference path fails: {reference:?}");
+        }
+    }
+}
+
+const GOOD_KEYS: &[&str] = &[
+    "a",
+    "b",
+    "c",
+    "a",
+    "name",
+    "x1",
+    "app.kubernetes.io/name",
+    "X-Scope-OrgID",
+    "_k",
+    "\"q\"",
+    "\"a b\"",
+    "\"a\"",
+    "./p",
+];
+const GOOD_VALUES: &[&str] = &[
+    "a",
+    "1",
+    "-1",
+    "30s",
+    "http://h:80/p",
+    "\"q\"",
+    "\"a\\\"b\"",
+    "\"\\u00e9\"",
+    "true",
+    "~",
+    "1.5",
+    "012",
+    "0x1F",
+    "a:b",
+    "$x",
+    "(y)",
+    "\"\"",
+    "-x",
+    "a b c",
+    "\"x: #y\"",
+    "+1",
+    ".5",
+];
+
+fn key(random: &mut Random) -> &'static str {
+    if random.below(10) == 0 {
+        random.pick(PIECES)
+    } else {
+        random.pick(GOOD_KEYS)
+    }
+}
+
+fn value(random: &mut Random) -> &'static str {
+    if random.below(8) == 0 {
+        random.pick(PIECES)
+    } else {
+        random.pick(GOOD_VALUES)
+    }
+}
+
+/// Random block YAML shaped as lgtmc renders it (maps, sequences, `- key:` items, indentless
+/// sequences, comments, documents), into `out`.
+fn block(random: &mut Random, out: &mut Vec<String>, indent: usize, depth: usize) {
+    let pad = " ".repeat(indent);
+    let sequence = random.below(3) == 0;
+    for _ in 0..=random.below(3) {
+        if random.below(8) == 0 {
+            out.push(format!("{pad}# {}", random.pick(PIECES)));
+        }
+        let key = key(random);
+        let nested = depth > 0 && random.below(3) == 0;
+        let scalar = value(random);
+        match (sequence, nested, random.below(3)) {
+            (true, false, 0) => out.push(format!("{pad}- {scalar}")),
+            (true, false, _) => {
+                out.push(format!("{pad}- {key}: {scalar}"));
+                block_entries(random, out, indent + 2);
+            }
+            (true, true, 0) => {
+                out.push(format!("{pad}-"));
+                block(random, out, indent + 2, depth - 1);
+            }
+            (true, true, _) => {
+                out.push(format!("{pad}- {key}:"));
+                block(random, out, indent + 4, depth - 1);
+            }
+            (false, false, _) => out.push(format!("{pad}{key}: {scalar}")),
+            (false, true, 0) => {
+                out.push(format!("{pad}{key}:"));
+                let start = out.len();
+                block(random, out, indent, depth - 1);
+                // An indentless sequence only: a map at the key's indentation is not its value.
+                if !out[start..]
+                    .iter()
+                    .any(|line| line.starts_with(&format!("{pad}- ")))
+                {
+                    out.truncate(start);
+                }
+            }
+            (false, true, _) => {
+                out.push(format!("{pad}{key}:"));
+                block(random, out, indent + 2, depth - 1);
+            }
+        }
+    }
+}
+
+fn block_entries(random: &mut Random, out: &mut Vec<String>, indent: usize) {
+    for _ in 0..random.below(3) {
+        let (key, scalar) = (key(random), value(random));
+        out.push(format!("{}{key}: {scalar}", " ".repeat(indent)));
+    }
+}
+
+#[test]
+fn random_rendered_like_documents_read_alike() {
+    let mut random = Random(0x0dd_ba11_cafe_f00d);
+    let (mut read, mut rich) = (0, 0);
+    for _ in 0..20_000 {
+        let mut lines = Vec::new();
+        block(&mut random, &mut lines, 0, 3);
+        if random.below(4) == 0 {
+            lines.push("---".to_owned());
+            block(&mut random, &mut lines, 0, 2);
+        }
+        // A near miss: one line moved, cut short, doubled, or given more text.
+        if random.below(2) == 0 && !lines.is_empty() {
+            let at = random.below(lines.len());
+            match random.below(4) {
+                0 => lines[at].insert(0, ' '),
+                1 => drop(lines[at].pop()),
+                2 => lines.insert(at, lines[at].clone()),
+                _ => lines[at].push_str(random.pick(PIECES)),
+            }
+        }
+        let text = format!("{}\n", lines.join("\n"));
+        same_as_reference(&text);
+        if let Some(documents) = subset::documents(&text) {
+            read += 1;
+            rich += usize::from(documents.iter().any(|d| d.to_string().len() > 60));
+        }
+    }
+    assert!(
+        read > 2_000 && rich > 500,
+        "the subset read {read}, {rich} of them rich"
+    );
 }
