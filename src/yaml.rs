@@ -6,7 +6,14 @@
 //! YAML text lgtmc writes from a value (the `toyaml` filter) is written here. `safe_json` makes
 //! JSON text safe to read as YAML, which is how every `{{ }}` of a YAML template is printed.
 //!
-//! **Invariant:** pure: text in, values out; no file is read.
+//! A stream is read by the first of three paths that accepts it (issue 14: `verify` reads
+//! thousands of rendered files back): `subset.rs` reads the block YAML lgtmc renders without a
+//! parser (plain scalars resolved by `scalar.rs`), `direct.rs` deserialises libyaml's events
+//! straight into JSON, and `reference` goes by way of `serde_norway::Value`. `tests.rs` holds the
+//! first two to the last, over the rendered `out/`, edge cases and random documents.
+//!
+//! **Invariants:** pure: text in, values out; no file is read. A fast path either gives up or
+//! gives exactly the reference path's result, errors included (they all come from it).
 
 use std::borrow::Cow;
 
@@ -63,7 +70,7 @@ pub fn documents_as_written(text: &str) -> Result<Vec<Value>, YamlError> {
 
 /// The reference implementation of `documents` and `documents_as_written`: each document read
 /// into a `serde_norway::Value`, merged, then copied into JSON (`to_json`). Slower (two trees per
-/// document), so only the fast path's fallback, and the oracle of the differential tests and the
+/// document), so only the fast paths' fallback, and the oracle of the differential tests and the
 /// `yaml` benchmark.
 pub mod reference {
     use serde::Deserialize;
