@@ -6,12 +6,23 @@
 //! YAML text lgtmc writes from a value (the `toyaml` filter) is written here. `safe_json` makes
 //! JSON text safe to read as YAML, which is how every `{{ }}` of a YAML template is printed.
 //!
-//! **Invariant:** pure: text in, values out; no file is read.
+//! A stream is read by the first of three paths that accepts it (issue 14: `verify` reads
+//! thousands of rendered files back): `subset.rs` reads the block YAML lgtmc renders without a
+//! parser (plain scalars resolved by `scalar.rs`), `direct.rs` deserialises libyaml's events
+//! straight into JSON, and `reference` goes by way of `serde_norway::Value`. `tests.rs` holds the
+//! first two to the last, over the rendered `out/`, edge cases and random documents.
+//!
+//! **Invariants:** pure: text in, values out; no file is read. A fast path either gives up or
+//! gives exactly the reference path's result, errors included (they all come from it).
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
+
+mod direct;
+mod scalar;
+mod subset;
 
 /// A YAML text that does not parse: the parser's message and the byte offset it points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,22 +49,52 @@ impl From<serde_norway::Error> for YamlError {
 /// Every document of a YAML stream, as Kubernetes and Helm read it: merge keys (`<<`) applied,
 /// tags dropped, scalar keys turned into strings (see `to_json`). Duplicate keys are an error.
 /// Empty documents are kept as `null`, so that indices match the stream.
+///
+/// Read by the first of three paths that accepts the text, each giving exactly the result of the
+/// last: `subset` (the block YAML lgtmc renders, without a YAML parser), `direct` (libyaml's
+/// events straight into JSON) and `reference` (by way of `serde_norway::Value`), which alone
+/// reads merge keys, non-string keys, tags and errors.
 pub fn documents(text: &str) -> Result<Vec<Value>, YamlError> {
-    let mut documents = Vec::new();
-    for document in serde_norway::Deserializer::from_str(text) {
-        let mut value = serde_norway::Value::deserialize(document)?;
-        value.apply_merge()?;
-        documents.push(to_json(value));
-    }
-    Ok(documents)
+    subset::documents(text)
+        .or_else(|| direct::documents(text, true))
+        .map_or_else(|| reference::documents(text), Ok)
 }
 
 /// Like `documents`, but as written: a merge key stays a key named `<<`, as a reader of the
 /// text sees it (the semantic diff names what changed in the file, not in its expansion).
 pub fn documents_as_written(text: &str) -> Result<Vec<Value>, YamlError> {
-    serde_norway::Deserializer::from_str(text)
-        .map(|document| Ok(to_json(serde_norway::Value::deserialize(document)?)))
-        .collect()
+    subset::documents(text)
+        .or_else(|| direct::documents(text, false))
+        .map_or_else(|| reference::documents_as_written(text), Ok)
+}
+
+/// The reference implementation of `documents` and `documents_as_written`: each document read
+/// into a `serde_norway::Value`, merged, then copied into JSON (`to_json`). Slower (two trees per
+/// document), so only the fast paths' fallback, and the oracle of the differential tests and the
+/// `yaml` benchmark.
+pub mod reference {
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::{YamlError, to_json};
+
+    /// `super::documents`, by way of `serde_norway::Value`.
+    pub fn documents(text: &str) -> Result<Vec<Value>, YamlError> {
+        let mut documents = Vec::new();
+        for document in serde_norway::Deserializer::from_str(text) {
+            let mut value = serde_norway::Value::deserialize(document)?;
+            value.apply_merge()?;
+            documents.push(to_json(value));
+        }
+        Ok(documents)
+    }
+
+    /// `super::documents_as_written`, by way of `serde_norway::Value`.
+    pub fn documents_as_written(text: &str) -> Result<Vec<Value>, YamlError> {
+        serde_norway::Deserializer::from_str(text)
+            .map(|document| Ok(to_json(serde_norway::Value::deserialize(document)?)))
+            .collect()
+    }
 }
 
 /// YAML to JSON: non-string keys become their YAML text, tags are dropped, and numbers JSON
@@ -215,35 +256,4 @@ pub fn events(text: &str) -> impl Iterator<Item = Result<(Event, Span), YamlErro
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn streams_are_read_as_kubernetes_reads_them() {
-        let read = documents("a: 1\n---\nb: [1, 2]\n---\n").expect("parses");
-        assert_eq!(read[0], serde_json::json!({"a": 1}));
-        assert_eq!(read[1], serde_json::json!({"b": [1, 2]}));
-        let merged = documents("base: &b {x: 1}\nc:\n  <<: *b\n  y: 2\n1: one\n").expect("parses");
-        assert_eq!(merged[0]["c"], serde_json::json!({"x": 1, "y": 2}));
-        assert_eq!(merged[0]["1"], "one");
-        let as_written = documents_as_written("c:\n  <<: {x: 1}\n").expect("parses");
-        assert_eq!(as_written[0]["c"]["<<"], serde_json::json!({"x": 1}));
-    }
-
-    #[test]
-    fn errors_say_where() {
-        assert!(documents("a: 1\na: 2\n").is_err(), "duplicate keys");
-        let text = "a: 1\nb: [1, 2\n";
-        let error = documents(text).expect_err("unclosed");
-        assert!(error.offset > 4 && error.offset <= text.len(), "{error:?}");
-        assert!(documents("a:\n  - b\n c: d\n").is_err());
-    }
-
-    #[test]
-    fn safe_json_escapes_what_yaml_misreads() {
-        assert!(matches!(safe_json("\"plain\""), Cow::Borrowed(_)));
-        assert_eq!(safe_json("\"a\u{2028}b\u{85}\""), "\"a\\u2028b\\u0085\"");
-        let read: String = from_str(&safe_json("\"a\u{2028}b\u{feff}\"")).expect("YAML");
-        assert_eq!(read, "a\u{2028}b\u{feff}");
-    }
-}
+mod tests;

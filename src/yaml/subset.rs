@@ -1,0 +1,293 @@
+//! The fastest path of `documents`: a reader of the small block-YAML subset lgtmc's templates
+//! render (indented maps and sequences, plain and double-quoted scalars, full-line comments,
+//! `---` between documents), without a YAML parser. At 2,000 tenants `verify` reads 6,000 such
+//! files back, and libyaml's scanner was most of that time even without the intermediate tree
+//! (issue 14).
+//!
+//! It is deliberately narrow, and gives up (`None`) at the first thing outside the subset, so
+//! the caller reads the text by the deserializer instead: any byte that is not printable ASCII or
+//! `\n` (tabs, `\r`, a BOM, U+2028), trailing spaces, flow collections, single quotes, block
+//! scalars, anchors, aliases, tags, directives, `...`, an inline comment, a plain scalar that
+//! could continue on the next line or holds `#`, `: `, a flow indicator or a quote, an escape
+//! other than JSON's (or a surrogate, which libyaml refuses), a key that is not a string, a
+//! duplicate key, a top-level node that is not at column 0 or is a scalar, nesting deeper than
+//! 100, and anything that is not valid YAML. Within the subset a line means one thing in YAML,
+//! and the differential tests (`yaml/tests.rs`) hold it to the reference path.
+//!
+//! **Invariant:** `documents(text)` is `Some` only with the reference path's `Ok` value.
+
+use serde_json::{Map, Value, map::Entry};
+
+use super::scalar::resolve_plain;
+
+/// Every document of `text`, or `None` where the deserializer must decide.
+pub(super) fn documents(text: &str) -> Option<Vec<Value>> {
+    if !text
+        .bytes()
+        .all(|byte| byte == b'\n' || (b' '..=b'~').contains(&byte))
+    {
+        return None;
+    }
+    let mut segments = vec![Vec::new()];
+    let mut separators = 0;
+    for line in text.lines() {
+        if line.ends_with(' ') || line.starts_with("...") || line.starts_with('%') {
+            return None;
+        }
+        if line == "---" {
+            segments.push(Vec::new());
+            separators += 1;
+            continue;
+        }
+        if line.starts_with("---") {
+            return None;
+        }
+        let content = line.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let last = segments.last_mut()?;
+        last.push(Line {
+            indent: line.len() - content.len(),
+            content,
+        });
+    }
+    // libyaml starts no document before the first `---` unless something precedes it.
+    if separators > 0 && segments[0].is_empty() {
+        segments.remove(0);
+    }
+    segments
+        .into_iter()
+        .map(|lines| {
+            if lines.is_empty() {
+                return Some(Value::Null);
+            }
+            if lines[0].indent != 0 {
+                return None;
+            }
+            let mut reader = Reader { lines, pos: 0 };
+            let value = reader.node(0, 0)?;
+            (reader.pos == reader.lines.len()).then_some(value)
+        })
+        .collect()
+}
+
+/// Deeper than this, the deserializer decides (it refuses more than 128 levels).
+const MAX_DEPTH: usize = 100;
+
+/// A line with content: its indentation in spaces and the rest.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    indent: usize,
+    content: &'a str,
+}
+
+impl Line<'_> {
+    fn is_item(&self) -> bool {
+        self.content == "-" || self.content.starts_with("- ")
+    }
+}
+
+struct Reader<'a> {
+    lines: Vec<Line<'a>>,
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<Line<'a>> {
+        self.lines.get(self.pos).copied()
+    }
+
+    /// The block node starting at the current line, which is at `indent`.
+    fn node(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        if self.peek()?.is_item() {
+            self.sequence(indent, depth)
+        } else {
+            self.mapping(indent, depth)
+        }
+    }
+
+    /// The value after `key:` or `-` with nothing else on its line: a deeper block, an
+    /// indentless sequence (after a key, at the key's indentation), or null.
+    fn nested(&mut self, indent: usize, depth: usize, after_key: bool) -> Option<Value> {
+        match self.peek() {
+            Some(next) if next.indent > indent => self.node(next.indent, depth + 1),
+            Some(next) if after_key && next.indent == indent && next.is_item() => {
+                self.sequence(indent, depth + 1)
+            }
+            _ => Some(Value::Null),
+        }
+    }
+
+    /// A scalar ends its node: a deeper line after it would continue it, or be an error.
+    fn after_scalar(&self, indent: usize) -> Option<()> {
+        match self.peek() {
+            Some(next) if next.indent > indent => None,
+            _ => Some(()),
+        }
+    }
+
+    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        let mut items = Vec::new();
+        while let Some(line) = self.peek() {
+            if line.indent < indent || (line.indent == indent && !line.is_item()) {
+                break;
+            }
+            if line.indent > indent {
+                return None;
+            }
+            self.pos += 1;
+            let Some(rest) = line.content.strip_prefix("- ") else {
+                items.push(self.nested(indent, depth, false)?);
+                continue;
+            };
+            if rest.starts_with([' ', '-']) {
+                return None;
+            }
+            if entry(rest)?.is_some() {
+                // `- key: value` opens a mapping at the key's column.
+                self.pos -= 1;
+                self.lines[self.pos] = Line {
+                    indent: indent + 2,
+                    content: rest,
+                };
+                items.push(self.mapping(indent + 2, depth + 1)?);
+            } else {
+                items.push(scalar(rest)?);
+                self.after_scalar(indent)?;
+            }
+        }
+        Some(Value::Array(items))
+    }
+
+    fn mapping(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        let mut map = Map::new();
+        while let Some(line) = self.peek() {
+            if line.indent < indent {
+                break;
+            }
+            if line.indent > indent || line.is_item() {
+                return None;
+            }
+            self.pos += 1;
+            let (key, rest) = entry(line.content)??;
+            let value = if rest.is_empty() {
+                self.nested(indent, depth, true)?
+            } else {
+                let value = scalar(rest)?;
+                self.after_scalar(indent)?;
+                value
+            };
+            match map.entry(key) {
+                Entry::Occupied(_) => return None,
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+            }
+        }
+        Some(Value::Object(map))
+    }
+}
+
+/// A line's content as a map entry: `Some(Some((key, value text)))` (the text empty after a bare
+/// `key:`), `Some(None)` if it is a scalar, `None` outside the subset.
+fn entry(content: &str) -> Option<Option<(String, &str)>> {
+    let (key, after) = if content.starts_with('"') {
+        let (key, after) = quoted(content)?;
+        if after.is_empty() {
+            return Some(None);
+        }
+        (key, after.strip_prefix(':')?)
+    } else {
+        let Some(colon) = content
+            .match_indices(':')
+            .map(|(at, _)| at)
+            .find(|&at| matches!(content.as_bytes().get(at + 1), None | Some(b' ')))
+        else {
+            return Some(None);
+        };
+        let key = &content[..colon];
+        let plain_key = key.len() <= 512
+            && key.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.'))
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+        if !plain_key {
+            return None;
+        }
+        match resolve_plain(key)? {
+            Value::String(key) => (key, &content[colon + 1..]),
+            _ => return None,
+        }
+    };
+    if key == "<<" {
+        return None;
+    }
+    match after.strip_prefix(' ') {
+        Some(value) if !value.is_empty() && !value.starts_with(' ') => Some(Some((key, value))),
+        None if after.is_empty() => Some(Some((key, ""))),
+        _ => None,
+    }
+}
+
+/// A scalar that is all of `text`: double-quoted, or plain.
+pub(super) fn scalar(text: &str) -> Option<Value> {
+    if text.starts_with('"') {
+        let (string, after) = quoted(text)?;
+        return after.is_empty().then_some(Value::String(string));
+    }
+    let first = text.chars().next()?;
+    let starts_plain = first.is_ascii_alphanumeric()
+        || matches!(first, '_' | '/' | '.' | '$' | '(' | '+' | '~')
+        || (first == '-' && text.as_bytes().get(1).is_some_and(|&b| b != b' '));
+    let inside_plain = !text.contains(['#', '[', ']', '{', '}', ',', '"', '\''])
+        && !text.contains(": ")
+        && !text.ends_with(':');
+    if starts_plain && inside_plain {
+        resolve_plain(text)
+    } else {
+        None
+    }
+}
+
+/// A double-quoted string at the start of `text` with JSON's escapes only, and what follows it.
+fn quoted(text: &str) -> Option<(String, &str)> {
+    let body = text.strip_prefix('"')?;
+    let mut string = String::with_capacity(body.len());
+    let mut chars = body.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return Some((string, &body[at + 1..])),
+            '\\' => {
+                let escaped = match chars.next()?.1 {
+                    '"' => '"',
+                    '\\' => '\\',
+                    '/' => '/',
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    'u' => {
+                        let hex = body.get(at + 2..at + 6)?;
+                        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                            return None;
+                        }
+                        for _ in 0..4 {
+                            chars.next();
+                        }
+                        // A surrogate is `None` here, and an error to libyaml.
+                        char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                    }
+                    _ => return None,
+                };
+                string.push(escaped);
+            }
+            c => string.push(c),
+        }
+    }
+    None
+}
