@@ -281,7 +281,7 @@ pub(super) fn ingestion(platform: &TenantDatasources, mimir: &MimirPlan) -> Dash
     let uid = "ingestion".to_owned();
     let title = "Ingestion against limits".to_owned();
     let mut body = dashboard(&uid, &title, &["lgtmc", "limits"], panels);
-    body["templating"]["list"] = json!([tenant_variable(ds)]);
+    body["templating"] = json!({ "list": [tenant_variable(ds)] });
     dashboard_plan(&platform.tenant, "ingestion.json", uid, title, &body)
 }
 
@@ -336,7 +336,8 @@ fn tenant_variable(ds: &DatasourcePlan) -> Value {
     })
 }
 
-/// A tenant's own signals, from its own four data sources only.
+/// A tenant's own signals, from its own four data sources only (each panel names its data
+/// source; its targets run on it, as `prometheus_panel` explains).
 pub(super) fn overview(set: &TenantDatasources) -> DashboardPlan {
     let id = &set.tenant;
     let loki = |title: &str, kind: &str, expr: &str, query_type: &str, at: Grid| {
@@ -345,10 +346,8 @@ pub(super) fn overview(set: &TenantDatasources) -> DashboardPlan {
             "title": title,
             "datasource": set.logs.reference(),
             "gridPos": position(at),
-            "options": {},
             "targets": [{
                 "refId": "A",
-                "datasource": set.logs.reference(),
                 "expr": expr,
                 "queryType": query_type,
                 "legendFormat": "{{namespace}}",
@@ -383,10 +382,8 @@ pub(super) fn overview(set: &TenantDatasources) -> DashboardPlan {
             "title": "Recent traces",
             "datasource": set.traces.reference(),
             "gridPos": position(grid(0, 18, 12, 10)),
-            "options": {},
             "targets": [{
                 "refId": "A",
-                "datasource": set.traces.reference(),
                 "queryType": "traceql",
                 "query": "{}",
                 "limit": 20,
@@ -397,10 +394,8 @@ pub(super) fn overview(set: &TenantDatasources) -> DashboardPlan {
             "title": "CPU profile",
             "datasource": set.profiles.reference(),
             "gridPos": position(grid(12, 18, 12, 10)),
-            "options": {},
             "targets": [{
                 "refId": "A",
-                "datasource": set.profiles.reference(),
                 "queryType": "profile",
                 "profileTypeId": "process_cpu:cpu:nanoseconds:cpu:nanoseconds",
                 "labelSelector": "{}",

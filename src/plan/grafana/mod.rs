@@ -10,6 +10,7 @@
 
 mod alerting;
 mod dashboards;
+mod layout;
 mod panels;
 #[cfg(test)]
 mod tests;
@@ -114,7 +115,8 @@ pub struct DashboardPlan {
     pub file: String,
     /// The file's path below the provisioning directory: `dashboards/<tenant>/<file>`.
     pub path: String,
-    /// The dashboard, as pretty-printed JSON with a final newline.
+    /// The dashboard as JSON laid out by `layout` (small containers on one line), with a final
+    /// newline.
     pub json: String,
 }
 
