@@ -10,6 +10,7 @@
 
 mod alerting;
 mod dashboards;
+mod layout;
 mod panels;
 #[cfg(test)]
 mod tests;
@@ -22,7 +23,7 @@ use serde_json::{Value, json};
 use alerting::rule_groups;
 pub use alerting::silent_nodes_expr;
 pub use dashboards::TENANT_VARIABLE_QUERY;
-use dashboards::{collector_health, ingestion, object_storage, overview};
+use dashboards::{Overviews, collector_health, ingestion, object_storage};
 
 use super::{BucketPlan, MimirPlan, TenantPlan};
 use crate::model::Platform;
@@ -114,7 +115,8 @@ pub struct DashboardPlan {
     pub file: String,
     /// The file's path below the provisioning directory: `dashboards/<tenant>/<file>`.
     pub path: String,
-    /// The dashboard, as pretty-printed JSON with a final newline.
+    /// The dashboard as JSON laid out by `layout` (small containers on one line), with a final
+    /// newline.
     pub json: String,
 }
 
@@ -209,8 +211,9 @@ pub(super) fn grafana(context: &Context<'_>) -> GrafanaPlan {
         object_storage(&platform, context.buckets),
     ];
     dashboards.push(ingestion(&platform, context.mimir));
+    let mut overviews = Overviews::default();
     for set in &datasources {
-        dashboards.push(overview(set));
+        dashboards.push(overviews.overview(set));
     }
     dashboards.sort_by(|a, b| a.path.cmp(&b.path));
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{DashboardPlan, DatasourcePlan, SCHEMA_VERSION};
+use super::{DashboardPlan, DatasourcePlan, SCHEMA_VERSION, layout};
 
 /// A query of one panel: the expression and its legend.
 pub(super) struct Query<'a> {
@@ -42,6 +42,11 @@ pub(super) fn ref_id(index: usize) -> String {
 }
 
 /// A time series (or stat, or table) panel of PromQL queries.
+///
+/// Panels name their data source once, on the panel: a target without one runs on the panel's
+/// (`DataSourceWithBackend.query` in @grafana/runtime uses its own reference for a target that
+/// names none), and `isolation` checks the panel's. Empty `options` and `fieldConfig.overrides`
+/// are left out: they are PanelModel's defaults.
 pub(super) fn prometheus_panel(
     kind: &str,
     title: &str,
@@ -50,17 +55,19 @@ pub(super) fn prometheus_panel(
     unit: &str,
     at: Grid,
 ) -> Value {
+    // A table shows each series' latest value (an instant query), anything else a range. The
+    // other flag is left out: Grafana's Prometheus backend reads an absent one as false
+    // (`models.Parse` in pkg/promlib).
+    let mode = if kind == "table" { "instant" } else { "range" };
     let targets: Vec<Value> = queries
         .iter()
         .enumerate()
         .map(|(index, q)| {
             json!({
                 "refId": ref_id(index),
-                "datasource": source.reference(),
                 "expr": q.expr,
                 "legendFormat": q.legend,
-                "range": kind != "table",
-                "instant": kind == "table",
+                mode: true,
             })
         })
         .collect();
@@ -69,8 +76,7 @@ pub(super) fn prometheus_panel(
         "title": title,
         "datasource": source.reference(),
         "gridPos": position(at),
-        "fieldConfig": { "defaults": { "unit": unit }, "overrides": [] },
-        "options": {},
+        "fieldConfig": { "defaults": { "unit": unit } },
         "targets": targets,
     })
 }
@@ -95,6 +101,9 @@ pub(super) fn dashboard(uid: &str, title: &str, tags: &[&str], panels: Vec<Value
             panel
         })
         .collect();
+    // Left out because they are Grafana's defaults (DashboardModel's constructor in
+    // public/app/features/dashboard/state): `time` (the last six hours), empty `annotations`,
+    // `templating` and `links`.
     json!({
         "uid": uid,
         "title": title,
@@ -103,11 +112,7 @@ pub(super) fn dashboard(uid: &str, title: &str, tags: &[&str], panels: Vec<Value
         "editable": false,
         "graphTooltip": 1,
         "refresh": "1m",
-        "time": { "from": "now-6h", "to": "now" },
         "timezone": "browser",
-        "annotations": { "list": [] },
-        "templating": { "list": [] },
-        "links": [],
         "panels": panels,
     })
 }
@@ -119,8 +124,7 @@ pub(super) fn dashboard_plan(
     title: String,
     body: &Value,
 ) -> DashboardPlan {
-    let mut json = serde_json::to_string_pretty(body).unwrap_or_default();
-    json.push('\n');
+    let json = layout::to_string(body);
     DashboardPlan {
         uid,
         title,
