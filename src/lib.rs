@@ -30,6 +30,7 @@ pub mod limits;
 pub mod load;
 pub mod manual;
 pub mod model;
+pub mod parallel;
 pub mod plan;
 pub mod render;
 pub mod report;

@@ -20,6 +20,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::diagnostic::Problem;
 use crate::format::{self, Format};
+use crate::parallel;
 use crate::plan::{Artifact, EnvironmentPlan, KargoPlan};
 
 mod alloy_format;
@@ -161,40 +162,14 @@ pub fn render_plan(
     rendered: &mut Rendered,
 ) -> Result<(), RenderError> {
     let context = minijinja::Value::from(Serde(plan));
-    let texts = in_parallel(&plan.artifacts, &|artifact| {
-        render_text(env, artifact, &context, &plan.sources)
+    let texts = parallel::runs(&plan.artifacts, &|run| {
+        let render = |artifact| render_text(env, artifact, &context, &plan.sources);
+        run.iter().map(render).collect::<Vec<_>>()
     });
-    for (artifact, text) in plan.artifacts.iter().zip(texts) {
+    for (artifact, text) in plan.artifacts.iter().zip(texts.into_iter().flatten()) {
         insert(rendered, artifact, text?);
     }
     Ok(())
-}
-
-/// `work` applied to every item, on as many threads as there are cores, results in item order.
-fn in_parallel<T: Sync, R: Send>(items: &[T], work: &(dyn Fn(&T) -> R + Sync)) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(items.len());
-    if workers <= 1 {
-        return items.iter().map(work).collect();
-    }
-    // Contiguous shares: the items of a plan come in runs of the same template.
-    let share = items.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(share)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            // A render that panicked is a bug; let it surface as the panic it was.
-            .flat_map(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
 }
 
 /// Renders the platform's Kargo files (made from every spec file) into `rendered`.

@@ -11,6 +11,7 @@ use super::manifest::{MANIFEST_PATH, manifest_text, parse_manifest};
 use super::paths::{Dirs, check_tree, existing_file, read_existing, write_err};
 use super::plan::{Plan, check_space};
 use super::{EmitError, Reason, Refusal, RenderedTree, TMP_SUFFIX, WriteReport};
+use crate::parallel;
 
 /// Test-only failure point (debug builds): abort the process, as `kill -9` would, just before
 /// renaming the temporary file of the Nth file written in the process into place (from 0).
@@ -127,29 +128,12 @@ fn write_locked(
 /// directories). Every thread finishes its run; the first error is returned. A partial write is
 /// what the journal, written before, is for.
 fn write_files(out_dir: &Path, writes: &[(&str, &str)]) -> Result<(), EmitError> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, writes.len().max(1));
-    let share = writes.len().div_ceil(workers).max(1);
-    let results: Vec<Result<(), EmitError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (writes.chunks(share))
-            .map(|run| {
-                scope.spawn(move || {
-                    let mut made = HashSet::new();
-                    run.iter().try_for_each(|(path, content)| {
-                        make_parent(out_dir, path, &mut made)?;
-                        write_file(out_dir, path, content)
-                    })
-                })
-            })
-            .collect();
-        (handles.into_iter())
-            // A write that panicked is a bug; let it surface as the panic it was.
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let results = parallel::runs(writes, &|run| {
+        let mut made = HashSet::new();
+        run.iter().try_for_each(|(path, content)| {
+            make_parent(out_dir, path, &mut made)?;
+            write_file(out_dir, path, content)
+        })
     });
     results.into_iter().collect()
 }

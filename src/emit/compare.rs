@@ -8,6 +8,7 @@ use super::lock::{self, Mode};
 use super::manifest::{MANIFEST_PATH, parse_manifest};
 use super::paths::{Dirs, check_rel, leftovers, read_existing, read_file, stat};
 use super::{Drift, EmitError, FileDrift, RenderedTree};
+use crate::parallel;
 
 /// The text of one rendered file on disk (`path` under `out_dir`), or `None` when it is missing
 /// or unreadable: `explain` answers only about a file that is what the spec renders.
@@ -61,26 +62,10 @@ pub fn compare_tree_in(
     Ok(drift)
 }
 
-/// Non-UTF-8 bytes on disk are shown lossily; they still count as changed, since the bytes differ.
 /// Compares rendered files with `out/`, in path order, on as many threads as there are cores
 /// (reading thousands of small files is mostly system calls, each thread with its own lookups).
 fn compare_files(out_dir: &Path, files: &[(&String, &String)]) -> Result<Drift, EmitError> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, files.len().max(1));
-    let share = files.len().div_ceil(workers).max(1);
-    let parts: Vec<Result<Drift, EmitError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (files.chunks(share))
-            .map(|chunk| scope.spawn(move || compare_chunk(out_dir, chunk)))
-            .collect();
-        (handles.into_iter())
-            // A comparison that panicked is a bug; let it surface as the panic it was.
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    let parts = parallel::runs(files, &|run| compare_chunk(out_dir, run));
     let mut drift = Drift::default();
     for part in parts {
         let part = part?;
@@ -103,6 +88,7 @@ fn compare_chunk(out_dir: &Path, files: &[(&String, &String)]) -> Result<Drift, 
     Ok(drift)
 }
 
+/// Non-UTF-8 bytes on disk are shown lossily; they still count as changed, since the bytes differ.
 pub(super) fn file_drift(path: &str, on_disk: Vec<u8>, rendered: &str) -> FileDrift {
     let on_disk = String::from_utf8(on_disk)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
