@@ -186,10 +186,13 @@ fn dashboards_are_json_in_their_tenants_folder_querying_only_its_datasources() {
 /// What the Grafana provisioning costs per tenant and environment, in bytes: its overview, its
 /// data sources and its two entries in the kustomization. Issue 14: 2,000 tenants in three
 /// environments must render to at most 40 MB, and these files were 7.4 KB of each tenant's
-/// 8.8 KB. Each tenant id is written about 30 times, hence the allowance per character.
+/// 8.8 KB. Each tenant id is written about 30 times, hence the allowance per character. The data
+/// sources are written in block style, about 80 bytes more than flow style, because `verify`
+/// reads block YAML without libyaml (`yaml::tests` asserts it reads every data source file):
+/// 6,000 of them at 2,000 tenants. At 2,000 tenants the whole tree is 39.3 MB.
 #[test]
 fn each_tenant_costs_a_bounded_number_of_bytes() {
-    const FIXED: usize = 4_950;
+    const FIXED: usize = 5_050;
     const PER_ID_CHARACTER: usize = 30;
     let files = rendered();
     for env in ENVIRONMENTS {
