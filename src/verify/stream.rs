@@ -20,19 +20,29 @@ pub(super) fn parse_in_order(
     jobs: &[(Format, &str)],
     consume: &mut dyn FnMut(usize, Result<Parsed, ParseError>),
 ) {
+    in_order(jobs, &|(format, text)| format.parse(text), consume);
+}
+
+/// `work` applied to every job on all cores, each result handed to `consume` in job order;
+/// no job starts more than `WINDOW` jobs ahead of the last one consumed.
+fn in_order<J: Sync, R: Send>(
+    jobs: &[J],
+    work: &(dyn Fn(&J) -> R + Sync),
+    consume: &mut dyn FnMut(usize, R),
+) {
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(jobs.len());
     if workers <= 1 {
-        for (at, (format, text)) in jobs.iter().enumerate() {
-            consume(at, format.parse(text));
+        for (at, job) in jobs.iter().enumerate() {
+            consume(at, work(job));
         }
         return;
     }
     let next = AtomicUsize::new(0);
     // The number of jobs consumed so far; workers wait on it when they are a window ahead.
     let consumed = (Mutex::new(0usize), Condvar::new());
-    let (sender, receiver) = mpsc::channel::<(usize, Result<Parsed, ParseError>)>();
+    let (sender, receiver) = mpsc::channel::<(usize, R)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let sender = sender.clone();
@@ -40,7 +50,7 @@ pub(super) fn parse_in_order(
             scope.spawn(move || {
                 loop {
                     let at = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((format, text)) = jobs.get(at) else {
+                    let Some(job) = jobs.get(at) else {
                         break;
                     };
                     let (lock, ready) = consumed;
@@ -53,14 +63,14 @@ pub(super) fn parse_in_order(
                             .unwrap_or_else(std::sync::PoisonError::into_inner);
                     }
                     drop(done);
-                    if sender.send((at, format.parse(text))).is_err() {
+                    if sender.send((at, work(job))).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(sender);
-        let mut early: BTreeMap<usize, Result<Parsed, ParseError>> = BTreeMap::new();
+        let mut early: BTreeMap<usize, R> = BTreeMap::new();
         let mut expected = 0;
         // Ends when every worker has finished and dropped its sender; a worker that panicked
         // ends the scope with its panic.
@@ -102,6 +112,34 @@ mod tests {
             seen.push(at);
         });
         assert_eq!(seen, (0..500).collect::<Vec<_>>());
+    }
+
+    /// The promise that bounds `verify`'s memory: a job starts only when fewer than `WINDOW`
+    /// jobs wait between it and the consumer, however slow the consumer is.
+    #[test]
+    fn workers_never_run_more_than_a_window_ahead_of_a_slow_consumer() {
+        let jobs: Vec<usize> = (0..WINDOW * 4).collect();
+        let consumed = AtomicUsize::new(0);
+        let furthest_ahead = AtomicUsize::new(0);
+        in_order(
+            &jobs,
+            &|job| {
+                let ahead = job - consumed.load(Ordering::SeqCst);
+                furthest_ahead.fetch_max(ahead, Ordering::SeqCst);
+                *job
+            },
+            &mut |at, job| {
+                assert_eq!(at, job);
+                std::thread::sleep(std::time::Duration::from_micros(200));
+                consumed.store(at + 1, Ordering::SeqCst);
+            },
+        );
+        assert_eq!(consumed.load(Ordering::SeqCst), jobs.len());
+        assert!(
+            furthest_ahead.load(Ordering::SeqCst) < WINDOW,
+            "a job started {} ahead of the consumer",
+            furthest_ahead.load(Ordering::SeqCst)
+        );
     }
 
     #[test]
