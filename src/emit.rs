@@ -39,7 +39,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use apply::{write_tree, write_tree_in};
-pub use compare::{compare_tree, compare_tree_in, read_rendered};
+pub use compare::{Expected, compare_tree, compare_tree_in, read_rendered};
 pub use manifest::{MANIFEST_PATH, manifest_text};
 
 /// The rendered platform: relative path (forward slashes, e.g. "prod/mimir/values.yaml") -> file bytes.

@@ -11,6 +11,7 @@
 
 pub mod alloy;
 pub mod annotate;
+pub mod cache;
 pub mod capacity;
 pub mod catalog;
 pub mod cli;

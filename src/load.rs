@@ -58,36 +58,46 @@ pub enum LoadError {
     Syntax(Vec<Problem>),
 }
 
+/// The spec files `load` reads, in its order, each with the name diagnostics give it:
+/// `platform.kdl`, each `environments/*.kdl`, each `versions/*.yaml` (sorted by name). The check
+/// record (`cache`) digests exactly these, so the two can never disagree on what the spec is.
+pub fn input_files(spec_dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    let mut files = vec![(PLATFORM_FILE.to_owned(), spec_dir.join(PLATFORM_FILE))];
+    for (stem, path) in files_with_extension(&spec_dir.join(ENVIRONMENTS_DIR), "kdl")? {
+        files.push((format!("{ENVIRONMENTS_DIR}/{stem}.kdl"), path));
+    }
+    for (stem, path) in files_with_extension(&spec_dir.join(VERSIONS_DIR), "yaml")? {
+        files.push((format!("{VERSIONS_DIR}/{stem}.yaml"), path));
+    }
+    Ok(files)
+}
+
 /// Reads and parses the spec in `spec_dir`.
 pub fn load(spec_dir: &Path) -> Result<LoadedSpec, LoadError> {
+    let platform_bytes = read_platform(spec_dir)?;
     let mut problems = Vec::new();
     let mut files = vec![text_file(
         PLATFORM_FILE.to_owned(),
-        read_platform(spec_dir)?,
+        platform_bytes,
         &mut problems,
     )];
-    for (stem, path) in files_with_extension(&spec_dir.join(ENVIRONMENTS_DIR), "kdl")? {
-        files.push(text_file(
-            format!("{ENVIRONMENTS_DIR}/{stem}.kdl"),
-            read(&path)?,
-            &mut problems,
-        ));
-    }
-
-    let kdl_files = files.len();
+    let inputs = input_files(spec_dir)?;
     let mut versions = Vec::new();
-    for (stem, path) in files_with_extension(&spec_dir.join(VERSIONS_DIR), "yaml")? {
+    for (name, path) in inputs.into_iter().skip(1) {
+        if let Some(stem) = name
+            .strip_prefix(VERSIONS_DIR)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(|rest| rest.strip_suffix(".yaml"))
+        {
+            versions.push(VersionsFile {
+                file: files.len(),
+                environment: stem.to_owned(),
+            });
+        }
         let bytes = read(&path)?;
-        versions.push(VersionsFile {
-            file: files.len(),
-            environment: stem.clone(),
-        });
-        files.push(text_file(
-            format!("{VERSIONS_DIR}/{stem}.yaml"),
-            bytes,
-            &mut problems,
-        ));
+        files.push(text_file(name, bytes, &mut problems));
     }
+    let kdl_files = versions.first().map_or(files.len(), |v| v.file);
     // A file that is not text cannot be parsed meaningfully; report every such file at once.
     if !problems.is_empty() {
         return Err(LoadError::Syntax(problems));

@@ -31,6 +31,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "The directory holding platform.kdl, as with -C (which wins over it). An empty value is the same as unset.",
     ),
     (
+        "LGTMC_CACHE_DIR",
+        "Where render keeps its check record (default $XDG_CACHE_HOME/lgtmc, else ~/.cache/lgtmc); empty: no record is kept or read.",
+    ),
+    (
         "NO_COLOR",
         "When set and not empty, --color auto (the default) does not colour diffs and diagnostics.",
     ),

@@ -175,7 +175,7 @@ fn the_repository_out_is_current() {
         .expect("binary")
         .current_dir(repo_root())
         .env("NO_COLOR", "1")
-        .arg("check")
+        .args(["check", "--no-cache"])
         .output()
         .expect("runs");
     assert_exit(&output, 0);

@@ -166,6 +166,7 @@ fn file_and_line_explains_the_values_on_that_line() {
         .expect("the binary")
         .current_dir(elsewhere.path())
         .env_remove("LGTMC_SPEC_DIR")
+        .env("LGTMC_CACHE_DIR", crate::common::cache_dir())
         .arg("-C")
         .arg(repo.path())
         .args([

@@ -228,6 +228,7 @@ fn check_into_a_closed_pipe(repo: &Repo) -> std::process::Output {
         .arg("\"$0\" check 2>&1 | true; exit ${PIPESTATUS[0]}")
         .arg(assert_cmd::cargo::cargo_bin("lgtmc"))
         .current_dir(repo.path())
+        .env("LGTMC_CACHE_DIR", crate::common::cache_dir())
         .output()
         .expect("bash runs")
 }
@@ -608,6 +609,7 @@ fn fuzzed_specs_never_panic_and_never_touch_out_when_rejected() {
             .unwrap()
             .current_dir(repo.path())
             .env("NO_COLOR", "1")
+            .env("LGTMC_CACHE_DIR", crate::common::cache_dir())
             .arg("render")
             .timeout(std::time::Duration::from_secs(120))
             .output()

@@ -264,6 +264,7 @@ fn init_without_git_says_so() {
         .current_dir(repo.path())
         .env("PATH", empty.path())
         .env("NO_COLOR", "1")
+        .env("LGTMC_CACHE_DIR", crate::common::cache_dir())
         .args(["init", "gitops"])
         .output()
         .expect("lgtmc runs");

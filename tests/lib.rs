@@ -26,6 +26,7 @@ mod init;
 mod location;
 mod manual;
 mod out_dir;
+mod record;
 mod reference;
 mod render;
 mod schema;

@@ -29,6 +29,7 @@ fn rendered_then_changed() -> Repo {
 fn lgtmc() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lgtmc"));
     command.env_remove("LGTMC_SPEC_DIR").env("NO_COLOR", "1");
+    command.env("LGTMC_CACHE_DIR", crate::common::cache_dir());
     command
 }
 
@@ -519,6 +520,7 @@ fn a_full_disk_stops_the_render_before_any_write() {
         .args(["-m", "sh", "-c", script])
         .env("MNT", mount.path())
         .env("LGTMC", env!("CARGO_BIN_EXE_lgtmc"))
+        .env("LGTMC_CACHE_DIR", crate::common::cache_dir())
         .env("FIRST", first.path())
         .env("SECOND", second.path())
         .env("NO_COLOR", "1")

@@ -162,6 +162,10 @@ struct CheckArgs {
     /// `github`: also print GitHub Actions annotations on the drifted files and spec lines.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
+    /// Compile even when the record of the last render says out/ is up to date (see
+    /// LGTMC_CACHE_DIR).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -244,13 +248,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let invocation = paths::invocation(&cli, spec_dir, colour);
     let result = match &cli.command {
         Command::Render(_) => tree::render(invocation),
-        Command::Check(_) => tree::check(invocation, true),
+        Command::Check(args) => tree::check(invocation, true, !args.no_cache),
         Command::Diff(diff)
             if diff.base.is_some() || diff.format != DiffFormat::Text || diff.summary_only =>
         {
             tree::diff_report(invocation, diff.base.as_deref(), diff.summary_only)
         }
-        Command::Diff(_) => tree::check(invocation, false),
+        Command::Diff(_) => tree::check(invocation, false, false),
         Command::Validate(_) => spec::validate(&invocation),
         Command::Plan(_) => spec::plan(&invocation),
         Command::Explain(args) => spec::explain(invocation, args),

@@ -90,7 +90,7 @@ pub(super) fn invocation(cli: &Cli, spec_dir: PathBuf, colour: Colours) -> Invoc
     };
     let tree = match &cli.command {
         Command::Render(tree) => Some(tree),
-        Command::Check(CheckArgs { tree, format }) => {
+        Command::Check(CheckArgs { tree, format, .. }) => {
             if *format == CheckFormat::Github {
                 invocation.format = OutputFormat::Github;
             }

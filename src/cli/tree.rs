@@ -10,16 +10,31 @@ use crate::emit::{self, MANIFEST_PATH, RenderedTree};
 use crate::error::{EXIT_DRIFT, EXIT_OK, Error};
 use crate::history;
 use crate::report::{self, format_drift};
-use crate::{annotate, crds};
+use crate::{annotate, cache, crds};
 
 use super::print::{errln, plural, print_out, warn};
 
 /// `lgtmc render`: writes the selected environments (and the whole platform's manifest).
 pub(super) fn render(invocation: Invocation) -> Result<i32, Error> {
+    let key = record_key(&invocation);
     let (compilation, config) = compile(invocation)?;
     let out_dir = &config.out_dir;
     let scope = |path: &str| config.in_scope(path);
     let report = emit::write_tree_in(out_dir, &compilation.files, &scope, &|| waiting(out_dir))?;
+    // Recorded only when no input changed while compiling, so the record never pairs the
+    // inputs of one moment with the tree of another.
+    let key_after = record_key_of(
+        &config.spec_dir,
+        config.templates.as_deref(),
+        config.crds.as_deref(),
+    );
+    if let (Some(key), Some(after)) = (&key, &key_after)
+        && cache::same_inputs(key, after)
+        && compilation.warnings.is_empty()
+    {
+        let files = &compilation.files;
+        cache::write(key, &compilation.out, &compilation.environments, files);
+    }
     print_crd_summary(&compilation);
     let count = report.written.len() + report.unchanged.len();
     print_out(&format!(
@@ -34,8 +49,17 @@ pub(super) fn render(invocation: Invocation) -> Result<i32, Error> {
 }
 
 /// `lgtmc check` (`is_check`: drift exits 1) and plain `lgtmc diff`: the drift of `out/` as a
-/// unified diff; with `check --format github`, also workflow commands.
-pub(super) fn check(invocation: Invocation, is_check: bool) -> Result<i32, Error> {
+/// unified diff; with `check --format github`, also workflow commands. With `use_record`, a clean
+/// `out/` that the last render recorded for these very inputs is up to date without a compile.
+pub(super) fn check(
+    invocation: Invocation,
+    is_check: bool,
+    use_record: bool,
+) -> Result<i32, Error> {
+    if use_record && let Some(up_to_date) = recorded_check(&invocation) {
+        print_out(&up_to_date);
+        return Ok(EXIT_OK);
+    }
     let github = invocation.format == OutputFormat::Github;
     let spec_dir = invocation.spec_dir.clone();
     let (compilation, config) = compile(invocation).inspect_err(|error| {
@@ -51,13 +75,8 @@ pub(super) fn check(invocation: Invocation, is_check: bool) -> Result<i32, Error
     };
     let drift = emit::compare_tree_in(out_dir, tree, &scope, &|| waiting(out_dir))?;
     if drift.is_clean() {
-        let compared = tree.keys().filter(|path| scope(path)).count();
         print_crd_summary(&compilation);
-        print_out(&format!(
-            "{} is up to date ({compared} file{})\n",
-            out_dir.display(),
-            plural(compared)
-        ));
+        print_out(&up_to_date(out_dir, tree.keys().filter(|path| scope(path))));
         return Ok(EXIT_OK);
     }
     let diff = format_drift(&drift, &config.out_label(), config.colour.stdout);
@@ -80,6 +99,49 @@ pub(super) fn check(invocation: Invocation, is_check: bool) -> Result<i32, Error
         out_dir.display()
     );
     Ok(EXIT_DRIFT)
+}
+
+fn up_to_date<'a>(out_dir: &Path, compared: impl Iterator<Item = &'a String>) -> String {
+    let compared = compared.count();
+    let files = format!("{compared} file{}", plural(compared));
+    format!("{} is up to date ({files})\n", out_dir.display())
+}
+
+/// The answer of a check from the last render's record (`cache`): `Some` only when the record
+/// is of these inputs and `out/` holds exactly the recorded files; anything else is the full
+/// compile's to answer (and to explain).
+fn recorded_check(invocation: &Invocation) -> Option<String> {
+    let key = record_key(invocation)?;
+    let record = cache::read(&key)?;
+    let config = invocation
+        .clone()
+        .resolve(&record.out, &record.environments)
+        .ok()?;
+    let out_dir = &config.out_dir;
+    let scope = |path: &str| {
+        config.in_scope(path) && (config.environments.is_empty() || path != MANIFEST_PATH)
+    };
+    let drift = emit::compare_tree_in(out_dir, &record.files, &scope, &|| waiting(out_dir));
+    let clean = drift.ok()?.is_clean();
+    clean.then(|| up_to_date(out_dir, record.files.keys().filter(|path| scope(path))))
+}
+
+/// The record key of an invocation; with `--crds` there is none (the custom resources are
+/// checked by a compile every time).
+fn record_key(invocation: &Invocation) -> Option<cache::Key> {
+    let templates = invocation.templates.as_deref();
+    record_key_of(&invocation.spec_dir, templates, invocation.crds.as_deref())
+}
+
+fn record_key_of(
+    spec_dir: &Path,
+    templates: Option<&Path>,
+    crds: Option<&Path>,
+) -> Option<cache::Key> {
+    if crds.is_some() {
+        return None;
+    }
+    cache::key(spec_dir, templates)
 }
 
 /// `diff --base REV`, or `diff --format markdown|json` against out/: see `report`.

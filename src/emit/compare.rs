@@ -1,6 +1,7 @@
 //! Reading `out/` back: comparing its bytes with the tree (`check`, `diff`) and reading one
 //! rendered file (`explain`). Never writes.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
@@ -21,12 +22,32 @@ pub fn compare_tree(out_dir: &Path, tree: &RenderedTree) -> Result<Drift, EmitEr
     compare_tree_in(out_dir, tree, &|_| true, &|| {})
 }
 
+/// What a file of the tree is expected to hold: its rendered text, or only a digest of it (the
+/// check record of `cache`, which answers whether `out/` is clean without rendering).
+pub trait Expected: Sync {
+    /// Whether `on_disk` is exactly the expected file.
+    fn matches(&self, on_disk: &[u8]) -> bool;
+    /// The expected text, for the diff; a digest has none, and its caller only asks whether the
+    /// tree is clean (a drift is shown by comparing with the rendered tree).
+    fn text(&self) -> &str;
+}
+
+impl Expected for String {
+    fn matches(&self, on_disk: &[u8]) -> bool {
+        on_disk == self.as_bytes()
+    }
+
+    fn text(&self) -> &str {
+        self
+    }
+}
+
 /// Like `compare_tree`, for the paths `in_scope` accepts only (`check --env`). Waits for a render
 /// into the same out dir to finish (calling `waiting` first), so it never compares a half-written
 /// tree. Leftover temporaries of an interrupted render are extra files.
-pub fn compare_tree_in(
+pub fn compare_tree_in<E: Expected>(
     out_dir: &Path,
-    tree: &RenderedTree,
+    tree: &BTreeMap<String, E>,
     in_scope: &dyn Fn(&str) -> bool,
     waiting: &dyn Fn(),
 ) -> Result<Drift, EmitError> {
@@ -35,7 +56,7 @@ pub fn compare_tree_in(
         Ok(meta) if meta.is_dir() => Some(lock::lock(out_dir, Mode::Shared, waiting)?),
         _ => None,
     };
-    let files: Vec<(&String, &String)> = tree.iter().filter(|(p, _)| in_scope(p)).collect();
+    let files: Vec<(&String, &E)> = tree.iter().filter(|(p, _)| in_scope(p)).collect();
     let mut drift = compare_files(out_dir, &files)?;
     let dirs = &mut Dirs::default();
     let manifest = read_existing(dirs, out_dir, MANIFEST_PATH)?;
@@ -64,7 +85,7 @@ pub fn compare_tree_in(
 
 /// Compares rendered files with `out/`, in path order, on as many threads as there are cores
 /// (reading thousands of small files is mostly system calls, each thread with its own lookups).
-fn compare_files(out_dir: &Path, files: &[(&String, &String)]) -> Result<Drift, EmitError> {
+fn compare_files<E: Expected>(out_dir: &Path, files: &[(&String, &E)]) -> Result<Drift, EmitError> {
     let parts = parallel::runs(files, &|run| compare_chunk(out_dir, run));
     let mut drift = Drift::default();
     for part in parts {
@@ -75,14 +96,16 @@ fn compare_files(out_dir: &Path, files: &[(&String, &String)]) -> Result<Drift, 
     Ok(drift)
 }
 
-fn compare_chunk(out_dir: &Path, files: &[(&String, &String)]) -> Result<Drift, EmitError> {
+fn compare_chunk<E: Expected>(out_dir: &Path, files: &[(&String, &E)]) -> Result<Drift, EmitError> {
     let mut drift = Drift::default();
     let dirs = &mut Dirs::default();
-    for (path, rendered) in files {
+    for (path, expected) in files {
         match read_existing(dirs, out_dir, path)? {
-            None => drift.missing.push(file_drift(path, vec![], rendered)),
-            Some(bytes) if bytes == rendered.as_bytes() => {}
-            Some(bytes) => drift.changed.push(file_drift(path, bytes, rendered)),
+            None => drift
+                .missing
+                .push(file_drift(path, vec![], expected.text())),
+            Some(bytes) if expected.matches(&bytes) => {}
+            Some(bytes) => drift.changed.push(file_drift(path, bytes, expected.text())),
         }
     }
     Ok(drift)

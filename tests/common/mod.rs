@@ -10,6 +10,12 @@ use assert_cmd::Command;
 pub(crate) mod charts;
 pub(crate) mod ledger;
 
+/// Where every lgtmc the tests run keeps its check records (`LGTMC_CACHE_DIR`): under the
+/// target directory, never in the user's own cache.
+pub(crate) fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lgtmc-cache")
+}
+
 /// The repository root: the example spec lives there.
 pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -71,6 +77,7 @@ impl Repo {
             .current_dir(self.path())
             .env_remove("LGTMC_SPEC_DIR")
             .env("NO_COLOR", "1")
+            .env("LGTMC_CACHE_DIR", cache_dir())
             .args(args)
             .output()
             .expect("lgtmc runs")
@@ -84,6 +91,7 @@ impl Repo {
             .current_dir(self.path().join(dir))
             .env_remove("LGTMC_SPEC_DIR")
             .env("NO_COLOR", "1")
+            .env("LGTMC_CACHE_DIR", cache_dir())
             .args(args);
         if let Some(spec_dir) = spec_dir {
             command.env("LGTMC_SPEC_DIR", spec_dir);
