@@ -105,7 +105,7 @@ pub fn capacity(
         plans: spec
             .environments
             .into_iter()
-            .map(|environment| environment.capacity)
+            .map(|environment| std::sync::Arc::unwrap_or_clone(environment.capacity))
             .collect(),
         markdown: texts,
         warnings: spec.warnings,
@@ -138,8 +138,11 @@ fn render_valid(
     for environment in &spec.environments {
         // One environment's plan at a time: its per-tenant items are large, and once its files
         // are rendered only its Kargo stage and its directory are needed.
-        let plan = plan::plan(environment);
-        render::render_plan(env, &plan, &mut rendered)?;
+        let mut plan = plan::plan(environment);
+        // Each artifact's item (a dashboard's JSON, a tenant's data sources) is freed once its
+        // file is rendered, not with the plan.
+        let artifacts = std::mem::take(&mut plan.artifacts);
+        render::render_artifacts(env, &plan, artifacts, &mut rendered)?;
         stages.push(plan::StageSource::of(&plan));
         directories.push(verify::EnvironmentDir {
             environment: plan.environment.clone(),
@@ -225,17 +228,22 @@ pub fn compile_valid(
 ) -> Result<Compilation, Error> {
     let env = render::environment(templates_dir)?;
     let (directories, mut rendered) = render_valid(&spec, &env)?;
+    // What the compilation keeps of the spec, taken before `verify` so that the spec (the typed
+    // platforms, their origins and capacity plans: megabytes at thousands of tenants) is freed
+    // before the parses of the rendered files are made.
+    let out = gitops_out(&spec);
+    let tenant_lines = spec.tenant_lines();
+    let environments = spec.environments.into_iter().map(|e| e.name).collect();
+    let warnings = spec.warnings;
     let custom_resources = check_rendered(&rendered, directories, crds)?;
     let manifest = manifest_text(rendered.files.keys().map(String::as_str));
     rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
-    let out = gitops_out(&spec);
-    let tenant_lines = spec.tenant_lines();
     Ok(Compilation {
         out,
-        environments: spec.environments.into_iter().map(|e| e.name).collect(),
+        environments,
         files: rendered.files,
         custom_resources,
-        warnings: spec.warnings,
+        warnings,
         tenant_lines,
     })
 }

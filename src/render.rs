@@ -9,9 +9,10 @@
 //! **Invariant:** rendering reads no file and no environment variable: the output bytes depend
 //! only on the plan, the templates and the lgtmc version.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use minijinja::syntax::SyntaxConfig;
@@ -24,6 +25,7 @@ use crate::parallel;
 use crate::plan::{Artifact, EnvironmentPlan, KargoPlan};
 
 mod alloy_format;
+mod context;
 mod filters;
 mod overrides;
 
@@ -161,13 +163,35 @@ pub fn render_plan(
     plan: &EnvironmentPlan,
     rendered: &mut Rendered,
 ) -> Result<(), RenderError> {
-    let context = minijinja::Value::from(Serde(plan));
-    let texts = parallel::runs(&plan.artifacts, &|run| {
-        let render = |artifact| render_text(env, artifact, &context, &plan.sources);
-        run.iter().map(render).collect::<Vec<_>>()
+    render_artifacts(env, plan, plan.artifacts.iter().collect(), rendered)
+}
+
+/// Like `render_plan`, for the artifacts taken out of `plan` (`std::mem::take(&mut
+/// plan.artifacts)`): each artifact, and its item (a dashboard's JSON, a tenant's data sources),
+/// is freed as soon as its file is rendered rather than with the plan, so an environment's
+/// items and its rendered text are not all in memory at once.
+pub fn render_artifacts<A: Borrow<Artifact> + Send>(
+    env: &Environment<'static>,
+    plan: &EnvironmentPlan,
+    artifacts: Vec<A>,
+    rendered: &mut Rendered,
+) -> Result<(), RenderError> {
+    let context = context::plan_context(plan);
+    // Each thread takes its artifacts out of their slots, so it can drop them once rendered.
+    let slots: Vec<Mutex<Option<A>>> = artifacts.into_iter().map(|a| Mutex::new(Some(a))).collect();
+    let texts = parallel::runs(&slots, &|run| {
+        let render = |slot: &Mutex<Option<A>>| {
+            let artifact = (slot.lock().unwrap_or_else(PoisonError::into_inner).take())?;
+            let artifact = artifact.borrow();
+            let text = render_text(env, artifact, &context, &plan.sources);
+            Some((artifact.path.clone(), artifact.template, text))
+        };
+        run.iter().filter_map(render).collect::<Vec<_>>()
     });
-    for (artifact, text) in plan.artifacts.iter().zip(texts.into_iter().flatten()) {
-        insert(rendered, artifact, text?);
+    for (path, template, text) in texts.into_iter().flatten() {
+        let text = text?;
+        rendered.templates.insert(path.clone(), template.to_owned());
+        rendered.files.insert(path, text);
     }
     Ok(())
 }
@@ -192,10 +216,7 @@ pub fn render_artifact(
     plan: &EnvironmentPlan,
     artifact: &Artifact,
 ) -> Result<String, RenderError> {
-    let mut rendered = Rendered::default();
-    let context = minijinja::Value::from(Serde(plan));
-    render_one(env, artifact, &context, &plan.sources, &mut rendered)?;
-    Ok(rendered.files.remove(&artifact.path).unwrap_or_default())
+    render_text(env, artifact, &context::plan_context(plan), &plan.sources)
 }
 
 fn render_one(

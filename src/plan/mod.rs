@@ -72,10 +72,14 @@ pub struct EnvironmentPlan {
     pub k8sgpt: Option<K8sgptPlan>,
     pub delivery: DeliveryPlan,
     pub grafana: GrafanaPlan,
-    /// The storage this environment needs, against its budget (`CAPACITY.md`).
-    pub capacity: crate::capacity::CapacityPlan,
+    /// The storage this environment needs, against its budget (`CAPACITY.md`): the spec's own
+    /// plan, shared. Like `capacity_chart`, it has a row per tenant and one template reads it,
+    /// so `render` makes it into template values only while that template renders.
+    #[serde(skip)]
+    pub capacity: std::sync::Arc<crate::capacity::CapacityPlan>,
     /// The bar chart of the capacity plan (`capacity.svg`).
-    pub capacity_chart: crate::capacity::Chart,
+    #[serde(skip)]
+    pub capacity_chart: std::sync::Arc<crate::capacity::Chart>,
     pub collector: CollectorPlan,
     /// The CPU and memory this environment requests, against its nodes (`CAPACITY.md`).
     pub compute: crate::compute::ComputePlan,
@@ -221,8 +225,11 @@ fn assemble(
         k8sgpt,
         delivery,
         grafana,
-        capacity: environment.capacity.clone(),
-        capacity_chart: crate::capacity::chart(&platform.name, &environment.capacity),
+        capacity: std::sync::Arc::clone(&environment.capacity),
+        capacity_chart: std::sync::Arc::new(crate::capacity::chart(
+            &platform.name,
+            &environment.capacity,
+        )),
         collector,
         sizes: sizes(&environment.compute),
         sentry_sizes: keyed(&environment.compute, crate::compute::SENTRY_WORKLOADS),

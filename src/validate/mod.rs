@@ -59,8 +59,9 @@ pub struct EnvironmentSpec {
     pub sources: Vec<String>,
     /// The pinned version of each chart the environment uses, from `versions/<env>.yaml`.
     pub versions: BTreeMap<String, String>,
-    /// The storage the environment needs, against its budget.
-    pub capacity: CapacityPlan,
+    /// The storage the environment needs, against its budget (shared with the plan, which
+    /// hands it to `CAPACITY.md`, rather than copied: it has a row per tenant and backend).
+    pub capacity: std::sync::Arc<CapacityPlan>,
     /// The CPU and memory the environment requests, against its nodes.
     pub compute: ComputePlan,
     /// Where every value of the environment's merged document was written (indices into
@@ -258,7 +259,7 @@ fn check_environment(
         platform,
         sources,
         versions,
-        capacity,
+        capacity: std::sync::Arc::new(capacity),
         compute,
         origins: merged.origins,
     });
