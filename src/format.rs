@@ -158,15 +158,31 @@ pub struct ParseError {
 /// A value printed into a YAML or JSON file: JSON, with the characters YAML would misread
 /// escaped as well (`yaml::safe_json`).
 pub fn json_literal(value: &impl serde::Serialize) -> Result<String, String> {
-    serde_json::to_string(value)
-        .map(|json| crate::yaml::safe_json(&json).into_owned())
-        .map_err(|error| format!("cannot write JSON: {error}"))
+    let json =
+        serde_json::to_string(value).map_err(|error| format!("cannot write JSON: {error}"))?;
+    // Printed for every `{{ }}` of every YAML template: the text is copied only when it changes.
+    Ok(match crate::yaml::safe_json(&json) {
+        std::borrow::Cow::Borrowed(_) => json,
+        std::borrow::Cow::Owned(safe) => safe,
+    })
 }
 
 /// A value printed into Markdown, where it is text in a paragraph or a table cell: the characters
 /// that start Markdown syntax are backslash-escaped, `<`, `>` and `&` become entities (Markdown
 /// passes HTML through), and a line break becomes a space (it would end a table row).
 pub fn escape_markdown(text: &str) -> String {
+    // Most values (numbers, sizes, names) hold nothing to escape: every character escaped below
+    // is ASCII punctuation or outside ASCII.
+    let plain = |byte: u8| {
+        byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b' ' | b'.' | b',' | b'-' | b'/' | b':' | b'%' | b'(' | b')' | b'+' | b'='
+            )
+    };
+    if text.bytes().all(plain) {
+        return text.to_owned();
+    }
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
