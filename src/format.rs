@@ -167,6 +167,28 @@ pub fn json_literal(value: &impl serde::Serialize) -> Result<String, String> {
     })
 }
 
+/// `json_literal` of a template value, written to `out`. Most values printed into YAML and JSON
+/// are strings of printable ASCII without a quote or a backslash, which JSON writes as they are:
+/// those skip serde (the per-tenant files print tens of thousands of them).
+pub fn write_json_literal(
+    out: &mut impl std::fmt::Write,
+    value: &minijinja::Value,
+) -> Result<(), String> {
+    let written = match value.as_str() {
+        Some(text)
+            if text
+                .bytes()
+                .all(|byte| (b' '..=b'~').contains(&byte) && byte != b'"' && byte != b'\\') =>
+        {
+            out.write_char('"')
+                .and_then(|()| out.write_str(text))
+                .and_then(|()| out.write_char('"'))
+        }
+        _ => out.write_str(&json_literal(value)?),
+    };
+    written.map_err(|error| format!("cannot write JSON: {error}"))
+}
+
 /// A value printed into Markdown, where it is text in a paragraph or a table cell: the characters
 /// that start Markdown syntax are backslash-escaped, `<`, `>` and `&` become entities (Markdown
 /// passes HTML through), and a line break becomes a space (it would end a table row).

@@ -218,10 +218,9 @@ fn entry(content: &str) -> Option<Option<(String, &str)>> {
         }
         (key, after.strip_prefix(':')?)
     } else {
-        let Some(colon) = content
-            .match_indices(':')
-            .map(|(at, _)| at)
-            .find(|&at| matches!(content.as_bytes().get(at + 1), None | Some(b' ')))
+        let bytes = content.as_bytes();
+        let Some(colon) = (0..bytes.len())
+            .find(|&at| bytes[at] == b':' && matches!(bytes.get(at + 1), None | Some(b' ')))
         else {
             return Some(None);
         };
@@ -229,8 +228,8 @@ fn entry(content: &str) -> Option<Option<(String, &str)>> {
         let plain_key = key.len() <= MAX_KEY
             && key.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.'))
             && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'));
         if !plain_key {
             return None;
         }
@@ -277,9 +276,13 @@ fn scalar_at(text: &str, depth: usize) -> Option<Value> {
     let starts_plain = first.is_ascii_alphanumeric()
         || matches!(first, '_' | '/' | '.' | '$' | '(' | '+' | '~')
         || (first == '-' && text.as_bytes().get(1).is_some_and(|&b| b != b' '));
-    let inside_plain = !text.contains(['#', '[', ']', '{', '}', ',', '"', '\''])
-        && !text.contains(": ")
-        && !text.ends_with(':');
+    // One pass over the bytes: no `#`, flow indicator or quote, no `: `, no `:` at the end.
+    let bytes = text.as_bytes();
+    let inside_plain = bytes.iter().enumerate().all(|(at, &byte)| match byte {
+        b'#' | b'[' | b']' | b'{' | b'}' | b',' | b'"' | b'\'' => false,
+        b':' => matches!(bytes.get(at + 1), Some(&next) if next != b' '),
+        _ => true,
+    });
     if starts_plain && inside_plain {
         resolve_plain(text)
     } else {
@@ -448,38 +451,38 @@ fn single_quoted(text: &str) -> Option<(String, &str)> {
 /// A double-quoted string at the start of `text` with JSON's escapes only, and what follows it.
 fn quoted(text: &str) -> Option<(String, &str)> {
     let body = text.strip_prefix('"')?;
-    let mut string = String::with_capacity(body.len());
-    let mut chars = body.char_indices();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '"' => return Some((string, &body[at + 1..])),
-            '\\' => {
-                let escaped = match chars.next()?.1 {
-                    '"' => '"',
-                    '\\' => '\\',
-                    '/' => '/',
-                    'b' => '\u{8}',
-                    'f' => '\u{c}',
-                    'n' => '\n',
-                    'r' => '\r',
-                    't' => '\t',
-                    'u' => {
-                        let hex = body.get(at + 2..at + 6)?;
-                        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                            return None;
-                        }
-                        for _ in 0..4 {
-                            chars.next();
-                        }
-                        // A surrogate is `None` here, and an error to libyaml.
-                        char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
-                    }
-                    _ => return None,
-                };
-                string.push(escaped);
-            }
-            c => string.push(c),
+    let mut string = String::new();
+    let mut rest = body;
+    loop {
+        // Runs without an escape are copied whole.
+        let at = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
+        string.push_str(&rest[..at]);
+        let (marker, after) = (rest.as_bytes()[at], &rest[at + 1..]);
+        if marker == b'"' {
+            return Some((string, after));
         }
+        let escaped = match after.as_bytes().first()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hex = after.get(1..5)?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                // A surrogate is `None` here, and an error to libyaml.
+                string.push(char::from_u32(u32::from_str_radix(hex, 16).ok()?)?);
+                rest = &after[5..];
+                continue;
+            }
+            _ => return None,
+        };
+        string.push(escaped);
+        rest = &after[1..];
     }
-    None
 }
