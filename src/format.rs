@@ -158,15 +158,53 @@ pub struct ParseError {
 /// A value printed into a YAML or JSON file: JSON, with the characters YAML would misread
 /// escaped as well (`yaml::safe_json`).
 pub fn json_literal(value: &impl serde::Serialize) -> Result<String, String> {
-    serde_json::to_string(value)
-        .map(|json| crate::yaml::safe_json(&json).into_owned())
-        .map_err(|error| format!("cannot write JSON: {error}"))
+    let json =
+        serde_json::to_string(value).map_err(|error| format!("cannot write JSON: {error}"))?;
+    // Printed for every `{{ }}` of every YAML template: the text is copied only when it changes.
+    Ok(match crate::yaml::safe_json(&json) {
+        std::borrow::Cow::Borrowed(_) => json,
+        std::borrow::Cow::Owned(safe) => safe,
+    })
+}
+
+/// `json_literal` of a template value, written to `out`. Most values printed into YAML and JSON
+/// are strings of printable ASCII without a quote or a backslash, which JSON writes as they are:
+/// those skip serde (the per-tenant files print tens of thousands of them).
+pub fn write_json_literal(
+    out: &mut impl std::fmt::Write,
+    value: &minijinja::Value,
+) -> Result<(), String> {
+    let written = match value.as_str() {
+        Some(text)
+            if text
+                .bytes()
+                .all(|byte| (b' '..=b'~').contains(&byte) && byte != b'"' && byte != b'\\') =>
+        {
+            out.write_char('"')
+                .and_then(|()| out.write_str(text))
+                .and_then(|()| out.write_char('"'))
+        }
+        _ => out.write_str(&json_literal(value)?),
+    };
+    written.map_err(|error| format!("cannot write JSON: {error}"))
 }
 
 /// A value printed into Markdown, where it is text in a paragraph or a table cell: the characters
 /// that start Markdown syntax are backslash-escaped, `<`, `>` and `&` become entities (Markdown
 /// passes HTML through), and a line break becomes a space (it would end a table row).
 pub fn escape_markdown(text: &str) -> String {
+    // Most values (numbers, sizes, names) hold nothing to escape: every character escaped below
+    // is ASCII punctuation or outside ASCII.
+    let plain = |byte: u8| {
+        byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b' ' | b'.' | b',' | b'-' | b'/' | b':' | b'%' | b'(' | b')' | b'+' | b'='
+            )
+    };
+    if text.bytes().all(plain) {
+        return text.to_owned();
+    }
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -119,13 +119,8 @@ fn formatter(
             out.write_str(&format::escape_markdown(&text))?;
             Ok(())
         }
-        AutoEscape::Json if !value.is_safe() => {
-            let json = format::json_literal(value).map_err(|error| {
-                minijinja::Error::new(minijinja::ErrorKind::BadSerialization, error)
-            })?;
-            out.write_str(&json)?;
-            Ok(())
-        }
+        AutoEscape::Json if !value.is_safe() => format::write_json_literal(out, value)
+            .map_err(|error| minijinja::Error::new(minijinja::ErrorKind::BadSerialization, error)),
         // Alloy values, then the built-in escaping (HTML) for everything else.
         _ => alloy_format::formatter(out, state, value),
     }

@@ -111,7 +111,11 @@ pub fn stream(
     paths: &[&str],
     visit: &mut dyn FnMut(&str, &Arc<Parsed>),
 ) -> Vec<VerifyError> {
-    let mut index: HashMap<(Format, &str), usize> = HashMap::new();
+    // Every body is hashed once: foldhash reads long texts several times faster than the
+    // default SipHash (39 MB at 2,000 tenants), and the table is sized up front so that no
+    // body is hashed again when it grows. Equal hashes are still compared byte by byte.
+    let mut index: HashMap<(Format, &str), usize, foldhash::fast::FixedState> =
+        HashMap::with_capacity_and_hasher(paths.len(), foldhash::fast::FixedState::default());
     let mut jobs: Vec<(Format, &str)> = Vec::new();
     let mut holders: Vec<Vec<&str>> = Vec::new();
     for path in paths {

@@ -19,6 +19,12 @@ pub(super) fn resolve_plain(text: &str) -> Option<Value> {
         "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
         _ => {}
     }
+    // Most keys and values are words: no number starts with a letter, `_` or `/` (Rust's float
+    // parser reads `inf` and `nan` in any case, but they are strings below too), so the number
+    // parsers need not run.
+    if text.starts_with(|c: char| c.is_ascii_alphabetic() || matches!(c, '_' | '/')) {
+        return Some(Value::String(text.to_owned()));
+    }
     if let Some(int) = parse_unsigned_int(text, u64::from_str_radix) {
         return Some(Value::from(int));
     }

@@ -4,15 +4,22 @@
 //! files back, and libyaml's scanner was most of that time even without the intermediate tree
 //! (issue 14).
 //!
+//! Besides block maps and sequences it reads the flow collections and single-quoted scalars
+//! the values files and the Grafana kustomization write on one line (`files: ["a", "b"]`,
+//! `options: {labels: { "k": "v" }}`, `port: '3200'`), so that no rendered file needs libyaml.
+//!
 //! It is deliberately narrow, and gives up (`None`) at the first thing outside the subset, so
 //! the caller reads the text by the deserializer instead: any byte that is not printable ASCII or
-//! `\n` (tabs, `\r`, a BOM, U+2028), trailing spaces, flow collections, single quotes, block
-//! scalars, anchors, aliases, tags, directives, `...`, an inline comment, a plain scalar that
-//! could continue on the next line or holds `#`, `: `, a flow indicator or a quote, an escape
-//! other than JSON's (or a surrogate, which libyaml refuses), a key that is not a string, a
-//! duplicate key, a top-level node that is not at column 0 or is a scalar, nesting deeper than
-//! 100, and anything that is not valid YAML. Within the subset a line means one thing in YAML,
-//! and the differential tests (`yaml/tests.rs`) hold it to the reference path.
+//! `\n` (tabs, `\r`, a BOM, U+2028), trailing spaces, a flow collection that spans lines, holds
+//! a pair without braces (`[a: b]`), an empty entry or a trailing comma, a key not followed by
+//! `: `, or a plain scalar of more than one word or of anything but letters, digits and `_-./+`,
+//! block scalars, anchors, aliases, tags, directives, `...`, an inline comment, a plain scalar
+//! that could continue on the next line or holds `#`, `: `, a flow indicator or a quote, an
+//! escape other than JSON's (or a surrogate, which libyaml refuses), a key that is not a string
+//! or is longer than 512 bytes, a duplicate key, a top-level node that is not at column 0 or is
+//! a scalar, nesting deeper than 100, and anything that is not valid YAML. Within the subset a
+//! line means one thing in YAML, and the differential tests (`yaml/tests.rs`) hold it to the
+//! reference path.
 //!
 //! **Invariant:** `documents(text)` is `Some` only with the reference path's `Ok` value.
 
@@ -156,7 +163,7 @@ impl<'a> Reader<'a> {
                 };
                 items.push(self.mapping(indent + 2, depth + 1)?);
             } else {
-                items.push(scalar(rest)?);
+                items.push(scalar_at(rest, depth + 1)?);
                 self.after_scalar(indent)?;
             }
         }
@@ -177,7 +184,7 @@ impl<'a> Reader<'a> {
             let value = if rest.is_empty() {
                 self.nested(indent, depth, true)?
             } else {
-                let value = scalar(rest)?;
+                let value = scalar_at(rest, depth + 1)?;
                 self.after_scalar(indent)?;
                 value
             };
@@ -195,26 +202,34 @@ impl<'a> Reader<'a> {
 /// A line's content as a map entry: `Some(Some((key, value text)))` (the text empty after a bare
 /// `key:`), `Some(None)` if it is a scalar, `None` outside the subset.
 fn entry(content: &str) -> Option<Option<(String, &str)>> {
+    // A flow collection: a scalar to the caller, which reads it whole (one used as a key,
+    // `[a]: b`, has text after it, and the caller gives up).
+    if content.starts_with(['[', '{']) {
+        return Some(None);
+    }
     let (key, after) = if content.starts_with('"') {
         let (key, after) = quoted(content)?;
         if after.is_empty() {
             return Some(None);
         }
+        // libyaml looks for an implicit key's `:` only so far (1,024 characters).
+        if content.len() - after.len() > MAX_KEY {
+            return None;
+        }
         (key, after.strip_prefix(':')?)
     } else {
-        let Some(colon) = content
-            .match_indices(':')
-            .map(|(at, _)| at)
-            .find(|&at| matches!(content.as_bytes().get(at + 1), None | Some(b' ')))
+        let bytes = content.as_bytes();
+        let Some(colon) = (0..bytes.len())
+            .find(|&at| bytes[at] == b':' && matches!(bytes.get(at + 1), None | Some(b' ')))
         else {
             return Some(None);
         };
         let key = &content[..colon];
-        let plain_key = key.len() <= 512
+        let plain_key = key.len() <= MAX_KEY
             && key.starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.'))
             && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'));
         if !plain_key {
             return None;
         }
@@ -233,19 +248,41 @@ fn entry(content: &str) -> Option<Option<(String, &str)>> {
     }
 }
 
-/// A scalar that is all of `text`: double-quoted, or plain.
+/// A scalar that is all of `text`: double- or single-quoted, plain, or a flow collection.
+#[cfg(test)]
 pub(super) fn scalar(text: &str) -> Option<Value> {
-    if text.starts_with('"') {
-        let (string, after) = quoted(text)?;
-        return after.is_empty().then_some(Value::String(string));
+    scalar_at(text, 0)
+}
+
+/// `scalar`, for a node at `depth` (a flow collection's levels count on from there).
+fn scalar_at(text: &str, depth: usize) -> Option<Value> {
+    match text.as_bytes().first()? {
+        b'"' => {
+            let (string, after) = quoted(text)?;
+            return after.is_empty().then_some(Value::String(string));
+        }
+        b'\'' => {
+            let (string, after) = single_quoted(text)?;
+            return after.is_empty().then_some(Value::String(string));
+        }
+        b'[' | b'{' => {
+            let mut flow = Flow { rest: text };
+            let value = flow.node(depth)?;
+            return flow.rest.is_empty().then_some(value);
+        }
+        _ => {}
     }
     let first = text.chars().next()?;
     let starts_plain = first.is_ascii_alphanumeric()
         || matches!(first, '_' | '/' | '.' | '$' | '(' | '+' | '~')
         || (first == '-' && text.as_bytes().get(1).is_some_and(|&b| b != b' '));
-    let inside_plain = !text.contains(['#', '[', ']', '{', '}', ',', '"', '\''])
-        && !text.contains(": ")
-        && !text.ends_with(':');
+    // One pass over the bytes: no `#`, flow indicator or quote, no `: `, no `:` at the end.
+    let bytes = text.as_bytes();
+    let inside_plain = bytes.iter().enumerate().all(|(at, &byte)| match byte {
+        b'#' | b'[' | b']' | b'{' | b'}' | b',' | b'"' | b'\'' => false,
+        b':' => matches!(bytes.get(at + 1), Some(&next) if next != b' '),
+        _ => true,
+    });
     if starts_plain && inside_plain {
         resolve_plain(text)
     } else {
@@ -253,41 +290,199 @@ pub(super) fn scalar(text: &str) -> Option<Value> {
     }
 }
 
+/// Keys longer than this (in the text) are left to the deserializer: libyaml looks for an
+/// implicit key's `:` only within 1,024 characters.
+const MAX_KEY: usize = 512;
+
+/// A flow collection on one line (`[a, "b"]`, `{k: v, "k2": [1]}`), read from `rest`, which
+/// ends with it or with what follows it.
+struct Flow<'a> {
+    rest: &'a str,
+}
+
+impl Flow<'_> {
+    fn skip_spaces(&mut self) {
+        self.rest = self.rest.trim_start_matches(' ');
+    }
+
+    /// Consumes `byte` if it comes next.
+    fn eat(&mut self, byte: u8) -> bool {
+        match self.rest.strip_prefix(char::from(byte)) {
+            Some(rest) => {
+                self.rest = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn node(&mut self, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.rest.as_bytes().first()? {
+            b'[' => self.sequence(depth),
+            b'{' => self.mapping(depth),
+            b'"' => {
+                let (string, after) = quoted(self.rest)?;
+                self.rest = after;
+                Some(Value::String(string))
+            }
+            b'\'' => {
+                let (string, after) = single_quoted(self.rest)?;
+                self.rest = after;
+                Some(Value::String(string))
+            }
+            _ => resolve_plain(self.plain()?),
+        }
+    }
+
+    /// After an entry: `,` and the next entry, or the closing bracket (`true`).
+    fn after_entry(&mut self, close: u8) -> Option<bool> {
+        self.skip_spaces();
+        if self.eat(close) {
+            return Some(true);
+        }
+        if !self.eat(b',') {
+            return None;
+        }
+        self.skip_spaces();
+        // An empty entry or a trailing comma: left to the deserializer.
+        (!self.rest.starts_with([',', ']', '}'])).then_some(false)
+    }
+
+    fn sequence(&mut self, depth: usize) -> Option<Value> {
+        self.eat(b'[');
+        self.skip_spaces();
+        let mut items = Vec::new();
+        if self.eat(b']') {
+            return Some(Value::Array(items));
+        }
+        loop {
+            items.push(self.node(depth + 1)?);
+            // `[a: b]` (a pair in a sequence) fails here, at the `:`.
+            if self.after_entry(b']')? {
+                return Some(Value::Array(items));
+            }
+        }
+    }
+
+    fn mapping(&mut self, depth: usize) -> Option<Value> {
+        self.eat(b'{');
+        self.skip_spaces();
+        let mut map = Map::new();
+        if self.eat(b'}') {
+            return Some(Value::Object(map));
+        }
+        loop {
+            let before = self.rest.len();
+            let key = if self.rest.starts_with('"') {
+                let (key, after) = quoted(self.rest)?;
+                self.rest = after;
+                key
+            } else {
+                match resolve_plain(self.plain()?)? {
+                    Value::String(key) => key,
+                    _ => return None,
+                }
+            };
+            if before - self.rest.len() > MAX_KEY || key == "<<" {
+                return None;
+            }
+            self.rest = self.rest.strip_prefix(": ")?;
+            self.skip_spaces();
+            let value = self.node(depth + 1)?;
+            match map.entry(key) {
+                Entry::Occupied(_) => return None,
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+            }
+            if self.after_entry(b'}')? {
+                return Some(Value::Object(map));
+            }
+        }
+    }
+
+    /// A plain scalar of one word of letters, digits and `_-./+`, not starting with `-` or `+`
+    /// unless a digit or `.` follows; it must end the collection, the entry or the key.
+    fn plain(&mut self) -> Option<&str> {
+        let end = self
+            .rest
+            .find(|c: char| {
+                !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '+'))
+            })
+            .unwrap_or(self.rest.len());
+        let (word, rest) = self.rest.split_at(end);
+        let mut bytes = word.bytes();
+        let starts = match bytes.next()? {
+            b'-' | b'+' => bytes
+                .next()
+                .is_some_and(|b| b.is_ascii_digit() || b == b'.'),
+            _ => true,
+        };
+        if !starts || !(rest.is_empty() || rest.starts_with([' ', ',', ']', '}', ':'])) {
+            return None;
+        }
+        self.rest = rest;
+        Some(word)
+    }
+}
+
+/// A single-quoted string at the start of `text` (`''` is a quote; nothing else is escaped),
+/// and what follows it.
+fn single_quoted(text: &str) -> Option<(String, &str)> {
+    let mut body = text.strip_prefix('\'')?;
+    let mut string = String::new();
+    loop {
+        let at = body.find('\'')?;
+        string.push_str(&body[..at]);
+        body = &body[at + 1..];
+        match body.strip_prefix('\'') {
+            Some(rest) => {
+                string.push('\'');
+                body = rest;
+            }
+            None => return Some((string, body)),
+        }
+    }
+}
+
 /// A double-quoted string at the start of `text` with JSON's escapes only, and what follows it.
 fn quoted(text: &str) -> Option<(String, &str)> {
     let body = text.strip_prefix('"')?;
-    let mut string = String::with_capacity(body.len());
-    let mut chars = body.char_indices();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '"' => return Some((string, &body[at + 1..])),
-            '\\' => {
-                let escaped = match chars.next()?.1 {
-                    '"' => '"',
-                    '\\' => '\\',
-                    '/' => '/',
-                    'b' => '\u{8}',
-                    'f' => '\u{c}',
-                    'n' => '\n',
-                    'r' => '\r',
-                    't' => '\t',
-                    'u' => {
-                        let hex = body.get(at + 2..at + 6)?;
-                        if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                            return None;
-                        }
-                        for _ in 0..4 {
-                            chars.next();
-                        }
-                        // A surrogate is `None` here, and an error to libyaml.
-                        char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
-                    }
-                    _ => return None,
-                };
-                string.push(escaped);
-            }
-            c => string.push(c),
+    let mut string = String::new();
+    let mut rest = body;
+    loop {
+        // Runs without an escape are copied whole.
+        let at = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
+        string.push_str(&rest[..at]);
+        let (marker, after) = (rest.as_bytes()[at], &rest[at + 1..]);
+        if marker == b'"' {
+            return Some((string, after));
         }
+        let escaped = match after.as_bytes().first()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hex = after.get(1..5)?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return None;
+                }
+                // A surrogate is `None` here, and an error to libyaml.
+                string.push(char::from_u32(u32::from_str_radix(hex, 16).ok()?)?);
+                rest = &after[5..];
+                continue;
+            }
+            _ => return None,
+        };
+        string.push(escaped);
+        rest = &after[1..];
     }
-    None
 }
