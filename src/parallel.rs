@@ -11,20 +11,32 @@
 /// fewer items), the results in the order of the runs. A thread that panicked is a bug: its
 /// panic is raised again here.
 pub fn runs<T: Sync, R: Send>(items: &[T], work: &(dyn Fn(&[T]) -> R + Sync)) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let threads = cores.clamp(1, items.len().max(1));
+    let threads = cores().clamp(1, items.len().max(1));
     if threads == 1 {
         return vec![work(items)];
     }
     let share = items.len().div_ceil(threads);
+    let mut chunks: Vec<&[T]> = items.chunks(share).collect();
+    // The calling thread takes the last run itself: one thread fewer to start and join.
+    let last = chunks.pop().unwrap_or_default();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (items.chunks(share))
+        let handles: Vec<_> = (chunks.into_iter())
             .map(|run| scope.spawn(move || work(run)))
             .collect();
-        (handles.into_iter())
+        let own = work(last);
+        let mut results: Vec<R> = (handles.into_iter())
             .map(|handle| (handle.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
+            .collect();
+        results.push(own);
+        results
     })
+}
+
+/// The cores this process may use, asked once: the answer reads cgroup files on Linux, and
+/// every stage that shares work out asks.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
 }
 
 #[cfg(test)]
