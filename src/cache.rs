@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -83,13 +83,17 @@ pub fn key(spec_dir: &Path, templates_dir: Option<&Path>) -> Option<Key> {
 
 /// The record of `key`'s spec directory, when it was written for exactly these inputs.
 pub fn read(key: &Key) -> Option<Record> {
-    let file = fs::File::open(&key.path).ok()?;
+    let mut file = fs::File::open(&key.path).ok()?;
     let meta = file.metadata().ok()?;
     let owned_by_us = meta.uid() == rustix::process::geteuid().as_raw();
     if !meta.is_file() || !owned_by_us || meta.permissions().mode() & 0o022 != 0 {
         return None;
     }
-    let record: Record = serde_json::from_reader(std::io::BufReader::new(file)).ok()?;
+    // Read whole, then parsed: serde_json reads strings from a slice without copying them
+    // byte by byte through a reader.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).ok()?.saturating_add(1));
+    file.read_to_end(&mut bytes).ok()?;
+    let record: Record = serde_json::from_slice(&bytes).ok()?;
     (record.format == FORMAT && record.inputs == key.inputs).then_some(record)
 }
 
@@ -131,7 +135,7 @@ pub fn same_inputs(a: &Key, b: &Key) -> bool {
 
 fn digests(tree: &RenderedTree) -> BTreeMap<String, Digest> {
     let files: Vec<(&String, &String)> = tree.iter().collect();
-    let parts = crate::parallel::runs(&files, &|run| {
+    let parts = crate::parallel::runs(&files, crate::parallel::FILES_PER_THREAD, &|run| {
         run.iter()
             .map(|(path, text)| ((*path).clone(), Digest::of(text.as_bytes())))
             .collect::<Vec<_>>()

@@ -174,7 +174,7 @@ pub fn render_artifacts<A: Borrow<Artifact> + Send>(
     let context = context::plan_context(plan);
     // Each thread takes its artifacts out of their slots, so it can drop them once rendered.
     let slots: Vec<Mutex<Option<A>>> = artifacts.into_iter().map(|a| Mutex::new(Some(a))).collect();
-    let texts = parallel::runs(&slots, &|run| {
+    let texts = parallel::runs(&slots, 1, &|run| {
         let render = |slot: &Mutex<Option<A>>| {
             let artifact = (slot.lock().unwrap_or_else(PoisonError::into_inner).take())?;
             let artifact = artifact.borrow();

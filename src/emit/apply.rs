@@ -128,11 +128,14 @@ fn write_locked(
 /// directories). Every thread finishes its run; the first error is returned. A partial write is
 /// what the journal, written before, is for.
 fn write_files(out_dir: &Path, writes: &[(&str, &str)]) -> Result<(), EmitError> {
-    let results = parallel::runs(writes, &|run| {
+    // Temporaries are made under an absolute path: given a relative one, tempfile asks the
+    // working directory again for every file.
+    let absolute = std::path::absolute(out_dir).map_err(write_err(out_dir))?;
+    let results = parallel::runs(writes, parallel::FILES_PER_THREAD, &|run| {
         let mut made = HashSet::new();
         run.iter().try_for_each(|(path, content)| {
             make_parent(out_dir, path, &mut made)?;
-            write_file(out_dir, path, content)
+            write_file(out_dir, &absolute, path, content)
         })
     });
     results.into_iter().collect()
@@ -153,19 +156,21 @@ fn make_parent(out_dir: &Path, rel: &str, made: &mut HashSet<PathBuf>) -> Result
 /// Replaces `rel` with `content` atomically: a temporary sibling created exclusively under a
 /// random name (`O_EXCL`: a planted file or symlink is never opened), then renamed. The caller
 /// has checked the parents and the target, and made the directory.
-fn write_file(out_dir: &Path, rel: &str, content: &str) -> Result<(), EmitError> {
-    replace(out_dir, rel, content, false, abort_before_rename)
+/// `absolute` is `out_dir` made absolute, where the temporary is created.
+fn write_file(out_dir: &Path, absolute: &Path, rel: &str, content: &str) -> Result<(), EmitError> {
+    replace(out_dir, absolute, rel, content, false, abort_before_rename)
 }
 
 /// Like `write_file`, with the bytes flushed to disk before the rename: the manifest is the
 /// journal, and a rename that outlives a crash must not point at bytes never written. (Flushing
 /// every file would cost about a second per full render; a lost one is drift the journal lists.)
 fn write_manifest(out_dir: &Path, content: &str) -> Result<(), EmitError> {
-    replace(out_dir, MANIFEST_PATH, content, true, || {})
+    replace(out_dir, out_dir, MANIFEST_PATH, content, true, || {})
 }
 
 fn replace(
     out_dir: &Path,
+    temporaries_in: &Path,
     rel: &str,
     content: &str,
     flush: bool,
@@ -175,7 +180,9 @@ fn replace(
     let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
         return Err(EmitError::UnsafePath { path: rel.into() });
     };
-    let mut tmp = temporary(parent, &name.to_string_lossy()).map_err(write_err(parent))?;
+    let temporary_dir = temporaries_in.join(rel);
+    let temporary_dir = temporary_dir.parent().unwrap_or(temporaries_in);
+    let mut tmp = temporary(temporary_dir, &name.to_string_lossy()).map_err(write_err(parent))?;
     (tmp.write_all(content.as_bytes()))
         .and_then(|()| match flush {
             true => tmp.as_file().sync_all(),

@@ -86,7 +86,9 @@ pub fn compare_tree_in<E: Expected>(
 /// Compares rendered files with `out/`, in path order, on as many threads as there are cores
 /// (reading thousands of small files is mostly system calls, each thread with its own lookups).
 fn compare_files<E: Expected>(out_dir: &Path, files: &[(&String, &E)]) -> Result<Drift, EmitError> {
-    let parts = parallel::runs(files, &|run| compare_chunk(out_dir, run));
+    let parts = parallel::runs(files, parallel::FILES_PER_THREAD, &|run| {
+        compare_chunk(out_dir, run)
+    });
     let mut drift = Drift::default();
     for part in parts {
         let part = part?;

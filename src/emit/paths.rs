@@ -3,24 +3,29 @@
 //! temporaries an interrupted render left. The kinds of the directories on the way are looked up
 //! once per directory ([`Dirs`]), not once per file: the caller holds the out dir's lock.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ffi::OsString;
 use std::io::Read as _;
 use std::os::unix::fs::OpenOptionsExt as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::{fs, io};
 
 use io::ErrorKind;
 
 use super::{EmitError, RenderedTree, TMP_SUFFIX};
 
+/// Whether `path`, from the tree or the manifest, names a file inside the out dir: relative, with
+/// no empty, `.` or `..` part. Backslashes (a separator elsewhere), control
 /// characters and a leading `#` are refused too: a path with a newline could smuggle a foreign
 /// file into the manifest, and one read back as a comment would silently lose ownership.
+///
+/// Splitting on `/` decides it: a path whose parts are all non-empty and neither `.` nor `..`
+/// has only normal components (no root, no current or parent directory), which
+/// `a_relative_path_is_safe_exactly_when_its_components_are_normal` checks against `Path`.
 pub(super) fn check_rel(path: &str) -> Result<(), EmitError> {
-    let normal = |c| matches!(c, Component::Normal(_));
     if !path.contains(|c: char| c == '\\' || c.is_control())
         && !path.starts_with('#')
         && path.split('/').all(|c| !matches!(c, "" | "." | ".."))
-        && Path::new(path).components().all(normal)
     {
         return Ok(());
     }
@@ -28,17 +33,28 @@ pub(super) fn check_rel(path: &str) -> Result<(), EmitError> {
 }
 
 pub(super) fn check_tree(out_dir: &Path, tree: &RenderedTree) -> Result<(), EmitError> {
+    // Every directory the tree's paths go through, each found once (a directory's own
+    // directories were added with it).
+    let mut dirs: HashSet<&str, foldhash::fast::FixedState> = HashSet::default();
     for path in tree.keys() {
         check_rel(path)?;
-        // "a" and "a/b" cannot both be files; catch it before writing anything.
-        for (i, _) in path.match_indices('/') {
-            if tree.contains_key(&path[..i]) {
-                let path = out_dir.join(&path[..i]);
-                return Err(EmitError::NotAFile { path });
+        let mut rest = path.as_str();
+        while let Some((dir, _)) = rest.rsplit_once('/') {
+            if !dirs.insert(dir) {
+                break;
             }
+            rest = dir;
         }
     }
-    Ok(())
+    // "a" and "a/b" cannot both be files; catch it before writing anything (the first such
+    // file in path order is reported).
+    let file_in_the_way = tree.keys().find(|path| dirs.contains(path.as_str()));
+    match file_in_the_way {
+        Some(path) => Err(EmitError::NotAFile {
+            path: out_dir.join(path),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// lgtmc's temporaries (`.*.lgtmc-tmp`) in the out dir and in the existing, real directories of
@@ -111,19 +127,22 @@ pub(super) fn stat(path: &Path) -> Result<Option<fs::Metadata>, EmitError> {
 /// The kind of each directory on the way to a path below the out dir (`None`: nothing there),
 /// looked up without following links, once per directory while the lock is held. Only for
 /// directories that do not change meanwhile: a plan or a comparison, which write nothing.
+///
+/// Keyed by the path's bytes: `Path`'s own hash parses it into components, which cost more than
+/// the lookup saves (every directory is reached once per file below it).
 #[derive(Debug, Default)]
 pub(super) struct Dirs {
-    kinds: HashMap<PathBuf, Option<fs::FileType>>,
+    kinds: HashMap<OsString, Option<fs::FileType>, foldhash::fast::FixedState>,
 }
 
 impl Dirs {
     /// The kind of `path`, without following a symlink; `None` if nothing is there.
     pub(super) fn kind(&mut self, path: &Path) -> Result<Option<fs::FileType>, EmitError> {
-        if let Some(kind) = self.kinds.get(path) {
+        if let Some(kind) = self.kinds.get(path.as_os_str()) {
             return Ok(*kind);
         }
         let kind = stat(path)?.map(|meta| meta.file_type());
-        self.kinds.insert(path.to_path_buf(), kind);
+        self.kinds.insert(path.as_os_str().to_owned(), kind);
         Ok(kind)
     }
 }
@@ -142,7 +161,8 @@ pub(super) fn existing_dir(
     out_dir: &Path,
     rel: &str,
 ) -> Result<Option<PathBuf>, EmitError> {
-    let mut dir = out_dir.to_path_buf();
+    let mut dir = PathBuf::with_capacity(out_dir.as_os_str().len() + rel.len() + 1);
+    dir.push(out_dir);
     for component in rel.split('/').filter(|c| !c.is_empty()) {
         dir.push(component);
         match dirs.kind(&dir)? {

@@ -2,7 +2,7 @@
 //! (ownership, files and symlinks in the way, permissions with `access(2)`, free space with
 //! `statvfs`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::Access;
@@ -31,6 +31,16 @@ pub(super) struct Plan<'t> {
     pub(super) writable_dirs: BTreeMap<PathBuf, bool>,
     /// The directories looked at so far (nothing is written while planning).
     dirs: Dirs,
+    /// What was decided for the directory of each written file (the files in it share it).
+    parents: HashMap<&'t str, Parent, foldhash::fast::FixedState>,
+}
+
+/// The way to a file's directory: refused (something not a directory is in it), or reached,
+/// with whether the render creates the directory.
+#[derive(Clone, Copy)]
+enum Parent {
+    Refused,
+    Reached { creating: bool },
 }
 
 impl<'t> Plan<'t> {
@@ -51,6 +61,7 @@ impl<'t> Plan<'t> {
             refusals: BTreeMap::new(),
             writable_dirs: BTreeMap::new(),
             dirs: Dirs::default(),
+            parents: HashMap::default(),
         };
         let stale = owned.iter().filter(|p| !tree.contains_key(*p));
         let mut kept = Vec::new();
@@ -101,39 +112,18 @@ impl<'t> Plan<'t> {
         removed: &BTreeSet<&str>,
     ) -> Result<(), EmitError> {
         let (parents, _) = path.rsplit_once('/').unwrap_or(("", path));
-        let mut dir = out_dir.to_path_buf();
-        let mut rel = String::new();
-        let mut creating = false;
-        for component in parents.split('/').filter(|c| !c.is_empty()) {
-            let parent_dir = dir.clone();
-            dir.push(component);
-            rel = if rel.is_empty() {
-                component.to_owned()
-            } else {
-                format!("{rel}/{component}")
-            };
-            if creating {
-                self.new_dirs.insert(dir.clone());
-                continue;
-            }
-            match self.dirs.kind(&dir)? {
-                Some(kind) if kind.is_dir() => {}
-                // A stale owned file where a directory is now needed: it is removed first.
-                Some(kind) if kind.is_file() && removed.contains(rel.as_str()) => {
-                    creating = true;
-                    self.new_dirs.insert(dir.clone());
-                }
-                Some(_) => {
-                    self.refuse(dir, Reason::NotADirectory);
-                    return Ok(());
-                }
-                None => {
-                    self.require_writable_dir(&parent_dir);
-                    creating = true;
-                    self.new_dirs.insert(dir.clone());
+        let creating = match self.parents.get(parents) {
+            Some(Parent::Refused) => return Ok(()),
+            Some(Parent::Reached { creating }) => *creating,
+            None => {
+                let parent = self.check_parents(out_dir, parents, removed)?;
+                self.parents.insert(parents, parent);
+                match parent {
+                    Parent::Refused => return Ok(()),
+                    Parent::Reached { creating } => creating,
                 }
             }
-        }
+        };
         let target = out_dir.join(path);
         if !creating {
             match stat(&target)? {
@@ -161,10 +151,55 @@ impl<'t> Plan<'t> {
                     return Ok(());
                 }
             }
-            self.require_writable_dir(&dir);
+            self.require_writable_dir(parent(&target));
         }
         self.writes.push((path, content));
         Ok(())
+    }
+
+    /// The way to the directory `parents` (relative to the out dir), decided once for all the
+    /// files in it: each directory on it must be a real directory or be created, in a
+    /// directory the render may write.
+    fn check_parents(
+        &mut self,
+        out_dir: &Path,
+        parents: &str,
+        removed: &BTreeSet<&str>,
+    ) -> Result<Parent, EmitError> {
+        let mut dir = out_dir.to_path_buf();
+        let mut rel = String::new();
+        let mut creating = false;
+        for component in parents.split('/').filter(|c| !c.is_empty()) {
+            let parent_dir = dir.clone();
+            dir.push(component);
+            rel = if rel.is_empty() {
+                component.to_owned()
+            } else {
+                format!("{rel}/{component}")
+            };
+            if creating {
+                self.new_dirs.insert(dir.clone());
+                continue;
+            }
+            match self.dirs.kind(&dir)? {
+                Some(kind) if kind.is_dir() => {}
+                // A stale owned file where a directory is now needed: it is removed first.
+                Some(kind) if kind.is_file() && removed.contains(rel.as_str()) => {
+                    creating = true;
+                    self.new_dirs.insert(dir.clone());
+                }
+                Some(_) => {
+                    self.refuse(dir, Reason::NotADirectory);
+                    return Ok(Parent::Refused);
+                }
+                None => {
+                    self.require_writable_dir(&parent_dir);
+                    creating = true;
+                    self.new_dirs.insert(dir.clone());
+                }
+            }
+        }
+        Ok(Parent::Reached { creating })
     }
 
     fn refuse(&mut self, path: PathBuf, reason: Reason) {

@@ -332,3 +332,35 @@ fn manifest_text_is_sorted_and_excludes_itself() {
     let text = manifest_text(["z", MANIFEST_PATH, "a/b", "z"]);
     assert_eq!(text, format!("{MANIFEST_HEADER}\na/b\nz\n"));
 }
+
+/// `check_rel` decides by splitting on `/`; `Path::components` is the reference it replaced. Over
+/// every path of up to four parts drawn from awkward pieces, the two agree: a path passes exactly
+/// when `Path` sees only normal components in it (and nothing else it refuses is present).
+#[test]
+fn a_relative_path_is_safe_exactly_when_its_components_are_normal() {
+    use std::path::{Component, Path};
+    let pieces = ["a", "", ".", "..", "...", ".a", "a.", " ", "é"];
+    let mut paths = vec![String::new()];
+    for _ in 0..4 {
+        let longer: Vec<String> = (paths.iter())
+            .flat_map(|p| pieces.iter().map(move |c| format!("{p}/{c}")))
+            .collect();
+        paths.extend(longer);
+    }
+    // Each path with and without the leading separator the loop above put there.
+    let paths = paths
+        .iter()
+        .flat_map(|p| [p.clone(), p.replacen('/', "", 1)]);
+    for path in paths {
+        let normal = |c| matches!(c, Component::Normal(_));
+        // `Path` reads "a/" and "a/." as "a": the split refuses their empty or `.` part too.
+        let by_path = !path.is_empty()
+            && !path.ends_with('/')
+            && !path.ends_with("/.")
+            && !path.contains("//")
+            && !path.contains("/./")
+            && !path.starts_with("./")
+            && Path::new(&path).components().all(normal);
+        assert_eq!(paths::check_rel(&path).is_ok(), by_path, "{path:?}");
+    }
+}
