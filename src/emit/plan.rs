@@ -2,7 +2,8 @@
 //! (ownership, files and symlinks in the way, permissions with `access(2)`, free space with
 //! `statvfs`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::Access;
@@ -24,11 +25,12 @@ pub(super) struct Plan<'t> {
     pub(super) manifest: String,
     /// The manifest while writing: every file the render may leave behind.
     pub(super) intent: String,
-    /// Directories the writes create.
-    pub(super) new_dirs: BTreeSet<PathBuf>,
+    /// Directories the writes create (hashed by their bytes: `Path`'s order and hash parse
+    /// components, and a fresh render creates thousands).
+    pub(super) new_dirs: HashSet<OsString, foldhash::fast::FixedState>,
     pub(super) refusals: BTreeMap<PathBuf, Reason>,
     /// Whether each directory checked so far may be written in.
-    pub(super) writable_dirs: BTreeMap<PathBuf, bool>,
+    pub(super) writable_dirs: HashMap<OsString, bool, foldhash::fast::FixedState>,
     /// The directories looked at so far (nothing is written while planning).
     dirs: Dirs,
     /// What was decided for the directory of each written file (the files in it share it).
@@ -57,9 +59,9 @@ impl<'t> Plan<'t> {
             leftovers: Vec::new(),
             manifest: String::new(),
             intent: manifest_text(tree.keys().chain(owned).map(String::as_str)),
-            new_dirs: BTreeSet::new(),
+            new_dirs: HashSet::default(),
             refusals: BTreeMap::new(),
-            writable_dirs: BTreeMap::new(),
+            writable_dirs: HashMap::default(),
             dirs: Dirs::default(),
             parents: HashMap::default(),
         };
@@ -178,7 +180,7 @@ impl<'t> Plan<'t> {
                 format!("{rel}/{component}")
             };
             if creating {
-                self.new_dirs.insert(dir.clone());
+                self.new_dirs.insert(dir.as_os_str().to_owned());
                 continue;
             }
             match self.dirs.kind(&dir)? {
@@ -186,7 +188,7 @@ impl<'t> Plan<'t> {
                 // A stale owned file where a directory is now needed: it is removed first.
                 Some(kind) if kind.is_file() && removed.contains(rel.as_str()) => {
                     creating = true;
-                    self.new_dirs.insert(dir.clone());
+                    self.new_dirs.insert(dir.as_os_str().to_owned());
                 }
                 Some(_) => {
                     self.refuse(dir, Reason::NotADirectory);
@@ -195,7 +197,7 @@ impl<'t> Plan<'t> {
                 None => {
                     self.require_writable_dir(&parent_dir);
                     creating = true;
-                    self.new_dirs.insert(dir.clone());
+                    self.new_dirs.insert(dir.as_os_str().to_owned());
                 }
             }
         }
@@ -207,7 +209,7 @@ impl<'t> Plan<'t> {
     }
 
     fn require_writable_dir(&mut self, dir: &Path) {
-        let writable = *(self.writable_dirs.entry(dir.to_path_buf()))
+        let writable = *(self.writable_dirs.entry(dir.as_os_str().to_owned()))
             .or_insert_with(|| rustix::fs::access(dir, Access::WRITE_OK | Access::EXEC_OK).is_ok());
         if !writable {
             self.refuse(dir.to_path_buf(), Reason::DirectoryReadOnly);
