@@ -134,7 +134,7 @@ pub fn same_inputs(a: &Key, b: &Key) -> bool {
 }
 
 fn digests(tree: &RenderedTree) -> BTreeMap<String, Digest> {
-    let files: Vec<(&String, &String)> = tree.iter().collect();
+    let files: Vec<(&String, &crate::emit::Text)> = tree.iter().collect();
     let parts = crate::parallel::runs(&files, crate::parallel::FILES_PER_THREAD, &|run| {
         run.iter()
             .map(|(path, text)| ((*path).clone(), Digest::of(text.as_bytes())))
@@ -259,7 +259,7 @@ mod tests {
             path: key_path.clone(),
             inputs: inputs_digest(&dir, None).unwrap(),
         };
-        let tree: RenderedTree = [("dev/a.yaml".to_owned(), "a: 1\n".to_owned())].into();
+        let tree: RenderedTree = [("dev/a.yaml".to_owned(), "a: 1\n".into())].into();
         write(&key, "out", &["dev".to_owned()], &tree);
         let record = read(&key).expect("the record just written");
         assert_eq!(record.out, "out");

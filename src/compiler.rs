@@ -29,7 +29,7 @@ pub struct Compilation {
     /// where `render` writes and `check` reads by default, and what the Applications point at.
     pub out: String,
     /// Every file lgtmc owns under `out/`, the manifest included.
-    pub files: std::collections::BTreeMap<String, String>,
+    pub files: crate::emit::RenderedTree,
     /// What was checked against CRDs, when they were given.
     pub custom_resources: Option<crds::Summary>,
     /// What is worth saying but not fatal: environments over a capacity budget they do not
@@ -237,7 +237,9 @@ pub fn compile_valid(
     let warnings = spec.warnings;
     let custom_resources = check_rendered(&rendered, directories, crds)?;
     let manifest = manifest_text(rendered.files.keys().map(String::as_str));
-    rendered.files.insert(MANIFEST_PATH.to_owned(), manifest);
+    rendered
+        .files
+        .insert(MANIFEST_PATH.to_owned(), manifest.into());
     Ok(Compilation {
         out,
         environments,

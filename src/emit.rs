@@ -44,7 +44,9 @@ pub use manifest::{MANIFEST_PATH, manifest_text};
 
 /// The rendered platform: relative path (forward slashes, e.g. "prod/mimir/values.yaml") -> file bytes.
 /// Produced in memory, complete and verified, before emit is called.
-pub type RenderedTree = BTreeMap<String, String>;
+pub type RenderedTree = BTreeMap<String, Text>;
+
+pub use crate::format::Text;
 
 /// lgtmc's temporary files are `.<name>.<random>.lgtmc-tmp`, beside the file `<name>` they replace.
 pub const TMP_SUFFIX: &str = ".lgtmc-tmp";

@@ -7,6 +7,10 @@
 
 use serde_json::Value;
 
+/// The text of a rendered file, shared: the environments render many files to the same bytes
+/// (a tenant's dashboards), and the rendered tree holds such a text once.
+pub type Text = std::sync::Arc<str>;
+
 /// A format lgtmc renders files in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Format {

@@ -1,5 +1,6 @@
 //! Work shared out between the cores: `runs` splits a slice into one contiguous run per core
-//! and hands each run to its own thread, results in run order.
+//! and hands each run to its own thread, results in run order; `batches` hands out small
+//! batches to whichever thread is free, results in item order.
 //!
 //! Contiguous runs rather than interleaved items: the files of a plan or a tree come in runs of
 //! the same template or directory, so each thread keeps to its own (a directory's lock in the
@@ -43,6 +44,51 @@ pub fn runs<T: Sync, R: Send>(
     })
 }
 
+/// `work` applied to every item of `items`, the results in item order, the items handed out to
+/// one thread per core `batch` at a time, whichever thread is free taking the next batch: for
+/// items whose costs differ widely (a dashboard renders in a hundred times the time of a
+/// kustomization), where contiguous runs leave one core idle while the other finishes its run.
+pub fn batches<T: Sync, R: Send>(
+    items: &[T],
+    batch: usize,
+    work: &(dyn Fn(&T) -> R + Sync),
+) -> Vec<R> {
+    let batch = batch.max(1);
+    let wanted = items.len().div_ceil(batch);
+    let threads = if wanted > 1 { cores().min(wanted) } else { 1 };
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take = || {
+        let mut done = Vec::new();
+        loop {
+            let start = next.fetch_add(batch, std::sync::atomic::Ordering::Relaxed);
+            let taken = items
+                .get(start..items.len().min(start + batch))
+                .unwrap_or_default();
+            if taken.is_empty() {
+                return done;
+            }
+            done.extend((start..).zip(taken.iter().map(work)));
+        }
+    };
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(take)).collect();
+        let mut done = take();
+        for handle in handles {
+            done.extend(
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
 /// The cores this process may use, asked once: the answer reads cgroup files on Linux, and
 /// every stage that shares work out asks.
 fn cores() -> usize {
@@ -53,6 +99,18 @@ fn cores() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_item_is_worked_once_and_comes_back_in_order() {
+        for len in [0, 1, 2, 3, 7, 100, 1000] {
+            let items: Vec<usize> = (0..len).collect();
+            for batch in [0, 1, 3, 64] {
+                let worked = batches(&items, batch, &|item| item * 2);
+                let doubled: Vec<usize> = items.iter().map(|item| item * 2).collect();
+                assert_eq!(worked, doubled, "{len} items in batches of {batch}");
+            }
+        }
+    }
 
     #[test]
     fn every_item_is_in_one_run_in_order() {

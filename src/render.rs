@@ -20,6 +20,7 @@ use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::diagnostic::Problem;
+use crate::format::Text;
 use crate::format::{self, Format};
 use crate::parallel;
 use crate::plan::{Artifact, EnvironmentPlan, KargoPlan};
@@ -36,8 +37,35 @@ mod embedded {
 /// The rendered platform: path under `out/` → file contents, plus which template made each file.
 #[derive(Debug, Default)]
 pub struct Rendered {
-    pub files: BTreeMap<String, String>,
+    /// The tree `emit` writes (`emit::RenderedTree`).
+    pub files: BTreeMap<String, Text>,
     pub templates: BTreeMap<String, String>,
+    /// The top directories of `files` (the environments', `kargo`), where `shared` looks for
+    /// another copy of a file.
+    tops: Vec<String>,
+}
+
+impl Rendered {
+    /// Adds the file `path`, sharing the text of another top directory's file at the same place
+    /// inside it when the bytes are the same (a tenant's dashboards are the same in every
+    /// environment: at 2,000 tenants that is 9 MB held once instead of three times).
+    pub fn insert(&mut self, path: String, template: &str, text: Text) {
+        let (top, inside) = path.split_once('/').unwrap_or(("", path.as_str()));
+        let mut text = text;
+        for other in self.tops.iter().filter(|other| *other != top) {
+            if let Some(copy) = self.files.get(&format!("{other}/{inside}"))
+                && **copy == *text
+            {
+                text = Arc::clone(copy);
+                break;
+            }
+        }
+        if !self.tops.iter().any(|known| known == top) {
+            self.tops.push(top.to_owned());
+        }
+        self.templates.insert(path.clone(), template.to_owned());
+        self.files.insert(path, text);
+    }
 }
 
 /// A template that does not parse or does not render: a bug in a template (ours, or one given with
@@ -161,6 +189,10 @@ pub fn render_plan(
     render_artifacts(env, plan, plan.artifacts.iter().collect(), rendered)
 }
 
+/// The artifacts a rendering thread takes at a time: few enough to keep the cores balanced,
+/// enough that taking them is not contended.
+const ARTIFACTS_PER_BATCH: usize = 16;
+
 /// Like `render_plan`, for the artifacts taken out of `plan` (`std::mem::take(&mut
 /// plan.artifacts)`): each artifact, and its item (a dashboard's JSON, a tenant's data sources),
 /// is freed as soon as its file is rendered rather than with the plan, so an environment's
@@ -174,19 +206,17 @@ pub fn render_artifacts<A: Borrow<Artifact> + Send>(
     let context = context::plan_context(plan);
     // Each thread takes its artifacts out of their slots, so it can drop them once rendered.
     let slots: Vec<Mutex<Option<A>>> = artifacts.into_iter().map(|a| Mutex::new(Some(a))).collect();
-    let texts = parallel::runs(&slots, 1, &|run| {
-        let render = |slot: &Mutex<Option<A>>| {
-            let artifact = (slot.lock().unwrap_or_else(PoisonError::into_inner).take())?;
-            let artifact = artifact.borrow();
-            let text = render_text(env, artifact, &context, &plan.sources);
-            Some((artifact.path.clone(), artifact.template, text))
-        };
-        run.iter().filter_map(render).collect::<Vec<_>>()
+    // In batches, not runs: a dashboard costs a hundred kustomizations and the artifacts come
+    // grouped by kind, so two contiguous runs left one core idle for half of each render.
+    let texts = parallel::batches(&slots, ARTIFACTS_PER_BATCH, &|slot| {
+        let artifact = (slot.lock().unwrap_or_else(PoisonError::into_inner).take())?;
+        let artifact = artifact.borrow();
+        // Made shareable on the rendering thread: it is a copy of the text.
+        let text = render_text(env, artifact, &context, &plan.sources).map(Text::from);
+        Some((artifact.path.clone(), artifact.template, text))
     });
     for (path, template, text) in texts.into_iter().flatten() {
-        let text = text?;
-        rendered.templates.insert(path.clone(), template.to_owned());
-        rendered.files.insert(path, text);
+        rendered.insert(path, template, text?);
     }
     Ok(())
 }
@@ -222,7 +252,7 @@ fn render_one(
     rendered: &mut Rendered,
 ) -> Result<(), RenderError> {
     let text = render_text(env, artifact, context, sources)?;
-    insert(rendered, artifact, text);
+    rendered.insert(artifact.path.clone(), artifact.template, text.into());
     Ok(())
 }
 
@@ -254,13 +284,6 @@ fn render_text(
     text.push_str(&header);
     text.push_str(&body);
     Ok(text)
-}
-
-fn insert(rendered: &mut Rendered, artifact: &Artifact, text: String) {
-    rendered.files.insert(artifact.path.clone(), text);
-    rendered
-        .templates
-        .insert(artifact.path.clone(), artifact.template.to_owned());
 }
 
 fn template_error(env: &Environment<'static>, name: &str, error: &minijinja::Error) -> RenderError {

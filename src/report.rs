@@ -188,9 +188,9 @@ pub fn compare(
         }
         let (status, old_text, new_text) = match (old.get(path), new.get(path)) {
             (Some(a), Some(b)) if a == b => continue,
-            (Some(a), Some(b)) => (FileStatus::Changed, a, b),
-            (None, Some(b)) => (FileStatus::Added, &String::new(), b),
-            (Some(a), None) => (FileStatus::Removed, a, &String::new()),
+            (Some(a), Some(b)) => (FileStatus::Changed, &**a, &**b),
+            (None, Some(b)) => (FileStatus::Added, "", &**b),
+            (Some(a), None) => (FileStatus::Removed, &**a, ""),
             (None, None) => continue,
         };
         files.push(file_report(path, status, old_text, new_text));

@@ -3,8 +3,6 @@
 //! components get: its values file, its Application at its wave, its bucket claim, its place in
 //! the kustomization and the AppProject, and its chart in Kargo's Warehouses and Stages.
 
-use std::collections::BTreeMap;
-
 use lgtmc::catalog::{self, Bucket, Chart, Component, Delivery};
 use lgtmc::plan::{self, EnvironmentPlan};
 use lgtmc::render;
@@ -47,7 +45,7 @@ fn example() -> ValidSpec {
 }
 
 /// The example rendered with `catalog` and the demo's template, verified as `render` verifies.
-fn render_with(catalog: &[Component], mut spec: ValidSpec) -> BTreeMap<String, String> {
+fn render_with(catalog: &[Component], mut spec: ValidSpec) -> lgtmc::emit::RenderedTree {
     // The versions file pins the demo's chart as it pins every chart the environment deploys.
     for environment in &mut spec.environments {
         (environment.versions).insert(DEMO_CHART.name.to_owned(), "1.4.0".to_owned());
@@ -84,7 +82,7 @@ fn with_demo() -> Vec<Component> {
 }
 
 #[track_caller]
-fn assert_has(files: &BTreeMap<String, String>, path: &str, expected: &[&str]) {
+fn assert_has(files: &lgtmc::emit::RenderedTree, path: &str, expected: &[&str]) {
     let text = files
         .get(path)
         .unwrap_or_else(|| panic!("{path} is not rendered"));

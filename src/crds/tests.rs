@@ -216,7 +216,7 @@ fn other_kinds_and_other_files_are_not_checked() {
         ("a.json", "{}".to_owned()),
         ("b.yaml", widget("  size: x\n")),
     ] {
-        rendered.files.insert(path.to_owned(), text);
+        rendered.files.insert(path.to_owned(), text.into());
     }
     let parsed = crate::verify::verify(&rendered).expect("every file parses");
     let tree = check_tree(&crds, &parsed, "out/");

@@ -33,7 +33,8 @@ pub fn write_tree_in(
     waiting: &dyn Fn(),
 ) -> Result<WriteReport, EmitError> {
     check_tree(out_dir, tree)?;
-    if tree.get(MANIFEST_PATH) != Some(&manifest_text(tree.keys().map(String::as_str))) {
+    let manifest = manifest_text(tree.keys().map(String::as_str));
+    if tree.get(MANIFEST_PATH).map(|text| &**text) != Some(manifest.as_str()) {
         return Err(EmitError::ManifestMismatch);
     }
     // The out dir itself may be a symlink (the user's choice of where it lives); below it, none.

@@ -32,7 +32,7 @@ pub trait Expected: Sync {
     fn text(&self) -> &str;
 }
 
-impl Expected for String {
+impl Expected for super::Text {
     fn matches(&self, on_disk: &[u8]) -> bool {
         on_disk == self.as_bytes()
     }

@@ -9,10 +9,10 @@ use std::time::{Duration, SystemTime};
 fn tree(files: &[(&str, &str)]) -> RenderedTree {
     let mut t: RenderedTree = files
         .iter()
-        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .map(|(p, c)| (p.to_string(), Text::from(*c)))
         .collect();
     let manifest = manifest_text(files.iter().map(|(p, _)| *p));
-    t.insert(MANIFEST_PATH.into(), manifest);
+    t.insert(MANIFEST_PATH.into(), manifest.into());
     t
 }
 

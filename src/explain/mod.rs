@@ -60,7 +60,7 @@ pub struct Provenance {
     file_named_by: BTreeMap<String, Vec<usize>>,
     /// For each leaf probed in a group, the other leaves of its group.
     together: Vec<Vec<usize>>,
-    rendered: BTreeMap<String, String>,
+    rendered: crate::emit::RenderedTree,
     templates: BTreeMap<String, String>,
     values: BTreeMap<String, Values>,
     /// (file, value path) → the leaves that affect it.
@@ -212,7 +212,7 @@ impl Provenance {
     fn compare(
         &mut self,
         index: usize,
-        probe: &BTreeMap<String, String>,
+        probe: &crate::emit::RenderedTree,
     ) -> BTreeMap<String, Changed> {
         let rename = self.rename(index);
         let rename = rename.as_ref();
@@ -289,7 +289,7 @@ impl Provenance {
 
     /// The rendered text of a file (path under `out/`).
     pub fn rendered(&self, path: &str) -> Option<&str> {
-        self.rendered.get(path).map(String::as_str)
+        self.rendered.get(path).map(|text| &**text)
     }
 
     /// The values of a file that explain can address (YAML, JSON, Alloy).
@@ -484,7 +484,7 @@ impl Provenance {
 /// nothing when no candidate validated.
 struct Probe {
     compilations: usize,
-    result: Option<(String, BTreeMap<String, String>)>,
+    result: Option<(String, crate::emit::RenderedTree)>,
 }
 
 /// Tries the leaf's candidates in order; the first the spec accepts is the probe.

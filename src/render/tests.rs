@@ -173,3 +173,36 @@ fn every_format_escapes_a_value() {
     );
     assert_eq!(escape_markdown("*x*\n#"), "\\*x\\* \\#");
 }
+
+#[test]
+fn an_environments_file_shares_the_text_of_another_environments_identical_file() {
+    let mut rendered = Rendered::default();
+    let dashboard = "{\"title\": \"agents\"}\n";
+    rendered.insert(
+        "dev/d/a.json".into(),
+        "dashboard.json.j2",
+        Text::from(dashboard),
+    );
+    rendered.insert(
+        "prod/d/a.json".into(),
+        "dashboard.json.j2",
+        Text::from(dashboard),
+    );
+    rendered.insert(
+        "prod/d/b.json".into(),
+        "dashboard.json.j2",
+        Text::from(dashboard),
+    );
+    rendered.insert("staging/d/a.json".into(), "x.j2", Text::from("{}\n"));
+    let files = &rendered.files;
+    // The same place inside another environment, the same bytes: one text.
+    assert!(Arc::ptr_eq(&files["dev/d/a.json"], &files["prod/d/a.json"]));
+    // Another place, or other bytes: a text of its own, with its own bytes.
+    assert!(!Arc::ptr_eq(
+        &files["prod/d/a.json"],
+        &files["prod/d/b.json"]
+    ));
+    assert_eq!(&*files["staging/d/a.json"], "{}\n");
+    assert_eq!(&*files["prod/d/b.json"], dashboard);
+    assert_eq!(rendered.templates["staging/d/a.json"], "x.j2");
+}

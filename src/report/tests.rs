@@ -6,7 +6,7 @@ use crate::emit::FileDrift;
 fn tree(files: &[(&str, &str)]) -> RenderedTree {
     files
         .iter()
-        .map(|(p, c)| (p.to_string(), c.to_string()))
+        .map(|(p, c)| (p.to_string(), crate::emit::Text::from(*c)))
         .collect()
 }
 

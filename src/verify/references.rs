@@ -74,7 +74,7 @@ impl<'r> References<'r> {
             self.claims.insert(environment.to_owned(), claims.collect());
         }
         // Walking every document for `extraEnvFrom` costs more than looking for the word.
-        let text = self.rendered.files.get(path).map_or("", String::as_str);
+        let text = self.rendered.files.get(path).map_or("", |text| &**text);
         if text.contains("extraEnvFrom") {
             let names = env_from_names(documents).into_iter().map(str::to_owned);
             self.env_from.insert(path.to_owned(), names.collect());

@@ -4,9 +4,7 @@ use super::*;
 pub(super) fn rendered(files: &[(&str, &str)]) -> Rendered {
     let mut rendered = Rendered::default();
     for (path, text) in files {
-        rendered
-            .files
-            .insert((*path).to_owned(), (*text).to_owned());
+        rendered.files.insert((*path).to_owned(), (*text).into());
         rendered
             .templates
             .insert((*path).to_owned(), "test.j2".to_owned());
