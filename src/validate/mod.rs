@@ -139,18 +139,27 @@ pub fn validate_with(loaded: &LoadedSpec, budget: Budget) -> Result<ValidSpec, V
         schema_check::schema_problems(&validator, &base, &loaded.files, &mut problems);
         schema_check::secret_problems(&base, &loaded.files, &mut problems);
     }
+    let context = Context {
+        loaded,
+        base: &base,
+        validator: &validator,
+    };
+    // What one environment needs of no other is examined on all cores (at thousands of tenants
+    // each takes tens of milliseconds); what compares it with those before it is admitted in
+    // promotion order, so the problems come in the same order as one at a time.
+    let examined = crate::parallel::batches(&declared, 1, &|(name, overlay)| {
+        examine_environment(&context, name, *overlay)
+    });
     let mut checked = Checked::default();
-    for (name, overlay) in declared {
-        let merged = match overlay {
-            Some(overlay) => document::merge(&base, &overlay.document),
-            None => base.clone(),
-        };
-        let context = Context {
-            loaded,
-            base: &base,
-            validator: &validator,
-        };
-        check_environment(&context, name, overlay, merged, &mut checked, &mut problems);
+    for ((name, overlay), examined) in declared.into_iter().zip(examined) {
+        admit_environment(
+            &context,
+            name,
+            overlay,
+            examined,
+            &mut checked,
+            &mut problems,
+        );
     }
     versions::orphan_problems(loaded, &base, &checked.environments, &mut problems);
     finish(loaded, checked, budget, problems)
@@ -193,25 +202,44 @@ struct Context<'a> {
     validator: &'a jsonschema::Validator,
 }
 
-/// Checks one environment's merged document and, when it is valid, adds it to `checked` with
-/// its chart versions, capacity and compute plans and origins.
-fn check_environment(
+/// What examining one environment on its own found: its problems, and when it has none that
+/// stop it, what it compiles to.
+struct Examined {
+    problems: Vec<Problem>,
+    valid: Option<Valid>,
+}
+
+/// An environment that fits the model, with its plans and the origins of its values.
+struct Valid {
+    platform: Platform,
+    capacity: CapacityPlan,
+    compute: ComputePlan,
+    origins: Origins,
+}
+
+/// Merges the environment's overlay onto the platform and checks what needs no other
+/// environment: the schema, secrets, the model, the semantic rules; then plans its capacity and
+/// compute.
+fn examine_environment(
     context: &Context<'_>,
-    name: String,
+    name: &str,
     overlay: Option<&OverlayDocument>,
-    merged: Document,
-    checked: &mut Checked,
-    problems: &mut Vec<Problem>,
-) {
-    let loaded = context.loaded;
-    let files = &loaded.files;
-    let before = problems.len();
-    schema_check::schema_problems(context.validator, &merged, files, problems);
+) -> Examined {
+    let merged = match overlay {
+        Some(overlay) => document::merge(context.base, &overlay.document),
+        None => context.base.clone(),
+    };
+    let files = &context.loaded.files;
+    let mut problems = Vec::new();
+    schema_check::schema_problems(context.validator, &merged, files, &mut problems);
     // After the schema check, so a secret counts as a problem however else the value is wrong.
-    schema_check::secret_problems(&merged, files, problems);
+    schema_check::secret_problems(&merged, files, &mut problems);
     // A misspelt key hides a required one: the typed model cannot be built until it is fixed.
-    if problems.len() > before || !merged.misspelt.is_empty() {
-        return;
+    if !problems.is_empty() || !merged.misspelt.is_empty() {
+        return Examined {
+            problems,
+            valid: None,
+        };
     }
     let platform = match serde_json::from_value::<Platform>(merged.value.clone()) {
         Ok(platform) => platform,
@@ -223,10 +251,48 @@ fn check_environment(
                 format!("the spec does not fit the model: {error}"),
                 "here",
             ));
-            return;
+            return Examined {
+                problems,
+                valid: None,
+            };
         }
     };
-    semantic::semantic_problems(&platform, &merged.origins, files, problems);
+    semantic::semantic_problems(&platform, &merged.origins, files, &mut problems);
+    let capacity = capacity::plan(name, &platform);
+    let compute = compute::plan(name, &platform);
+    Examined {
+        problems,
+        valid: Some(Valid {
+            platform,
+            capacity,
+            compute,
+            origins: merged.origins,
+        }),
+    }
+}
+
+/// Adds an examined environment to `checked`, after what compares it with the environments
+/// before it (clusters, the out dir) and its chart versions.
+fn admit_environment(
+    context: &Context<'_>,
+    name: String,
+    overlay: Option<&OverlayDocument>,
+    examined: Examined,
+    checked: &mut Checked,
+    problems: &mut Vec<Problem>,
+) {
+    problems.extend(examined.problems);
+    let Some(Valid {
+        platform,
+        capacity,
+        compute,
+        origins,
+    }) = examined.valid
+    else {
+        return;
+    };
+    let loaded = context.loaded;
+    let files = &loaded.files;
     let mut sources = vec![files[0].name.clone()];
     if let Some(overlay) = overlay {
         sources.push(files[overlay.file].name.clone());
@@ -235,7 +301,7 @@ fn check_environment(
         &checked.environments,
         &name,
         &platform,
-        &merged.origins,
+        &origins,
         files,
         problems,
     );
@@ -244,14 +310,12 @@ fn check_environment(
     if let Some(file) = loaded.versions.iter().find(|v| v.environment == name) {
         sources.push(files[file.file].name.clone());
     }
-    let capacity = capacity::plan(&name, &platform);
     if capacity.is_over_budget() {
-        let at = merged.origins.find("/capacity/raw");
+        let at = origins.find("/capacity/raw");
         checked.over.push((checked.environments.len(), at));
     }
-    let compute = compute::plan(&name, &platform);
     if compute.is_over() {
-        let at = merged.origins.find("/compute/nodes");
+        let at = origins.find("/compute/nodes");
         checked.unfit.push((checked.environments.len(), at));
     }
     checked.environments.push(EnvironmentSpec {
@@ -261,7 +325,7 @@ fn check_environment(
         versions,
         capacity: std::sync::Arc::new(capacity),
         compute,
-        origins: merged.origins,
+        origins,
     });
 }
 
