@@ -14,16 +14,19 @@
 //!   interrupted render leaves no file the manifest does not record; the next render finishes the
 //!   job and removes leftover temporaries, and `compare_tree` reports both as drift meanwhile.
 //! - Writes are atomic per file: a temporary sibling created exclusively under a random name
-//!   (never through a link), then renamed over the target.
+//!   (never through a link), then renamed over the target. A top-level directory that does not
+//!   exist yet is atomic as a whole: built under a temporary name in the out dir, its files
+//!   created exclusively at their names inside it, then renamed into place, never over anything.
 //! - One render at a time per out dir: an exclusive `flock` on the directory for the whole render;
 //!   a comparison takes a shared one.
 //! - lgtmc never touches a file it did not generate: only paths in the tree or in the previous
-//!   manifest are written or removed (plus its own `.*.lgtmc-tmp` temporaries), never through a
+//!   manifest are written or removed (plus its own `.*.lgtmc-tmp` temporaries, files and
+//!   directories), never through a
 //!   symlink, and never outside `out_dir`. A file it does not own is replaced only by identical
 //!   bytes, which adopts it.
 //!
 //! The parts: `plan` decides every write, removal and refusal before the first write; `apply`
-//! makes them under the lock; `compare` reads `out/` back and compares bytes; `manifest` is the
+//! makes them under the lock; `stage` builds new top-level directories aside; `compare` reads `out/` back and compares bytes; `manifest` is the
 //! journal's format; `paths` the checked ways of reaching a path below the out dir; `lock` the
 //! `flock`.
 
@@ -33,6 +36,7 @@ mod lock;
 mod manifest;
 mod paths;
 mod plan;
+mod stage;
 
 use std::collections::BTreeMap;
 use std::io;

@@ -36,13 +36,18 @@ fn lgtmc() -> Command {
 /// Every file below `out/` whose name is not an lgtmc temporary.
 fn files_on_disk(repo: &Repo) -> Vec<String> {
     let tree = repo.snapshot_tree("out");
-    let names = tree.into_keys().filter(|p| !p.ends_with(".lgtmc-tmp"));
+    let names = tree.into_keys().filter(|p| !is_temporary(p));
     names.filter(|p| p != ".lgtmc-manifest").collect()
 }
 
+/// lgtmc's temporaries below `out/`: files, and the files of directories built aside.
 fn temporaries(repo: &Repo) -> Vec<String> {
     let tree = repo.snapshot_tree("out").into_keys();
-    tree.filter(|p| p.ends_with(".lgtmc-tmp")).collect()
+    tree.filter(|p| is_temporary(p)).collect()
+}
+
+fn is_temporary(path: &str) -> bool {
+    path.split('/').any(|part| part.ends_with(".lgtmc-tmp"))
 }
 
 /// Every lgtmc file on disk is listed in the manifest: nothing an interruption leaves behind is
@@ -288,7 +293,7 @@ fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_
     for (path, bytes) in repo.snapshot_tree("out") {
         let whole = [old.get(&path), new.get(&path)].contains(&Some(&bytes));
         assert!(
-            whole || path.ends_with(".lgtmc-tmp") || path == ".lgtmc-manifest",
+            whole || is_temporary(&path) || path == ".lgtmc-manifest",
             "{path} holds neither its old nor its new bytes"
         );
     }
@@ -325,6 +330,68 @@ fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_
             .exists()
     );
     assert_exit(&repo.run(&["check"]), 0);
+}
+
+/// A first render builds each environment's directory aside and renames it into place once
+/// every file is written: aborted part way (the debug failure point, before the Nth file is
+/// created), it leaves no environment directory at all, only the journal and the directories
+/// being built, which `check` reports and the next render removes.
+#[test]
+fn an_interrupted_first_render_leaves_no_environment_half_written() {
+    if !cfg!(debug_assertions) {
+        skipped(
+            "a debug build",
+            "run `cargo test` without --release",
+            "the abort point exists in debug builds only; this test did not run",
+        );
+        return;
+    }
+    let repo = Repo::example();
+    let output = lgtmc()
+        .current_dir(repo.path())
+        .env("LGTMC_TEST_ABORT_BEFORE_WRITE", "40")
+        .arg("render")
+        .output()
+        .expect("lgtmc runs");
+    assert_eq!(output.status.code(), None, "killed by a signal: {output:?}");
+    let mut top: Vec<String> = fs::read_dir(repo.path().join("out"))
+        .expect("out exists")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    top.sort();
+    let (aside, rest): (Vec<String>, Vec<String>) = top
+        .into_iter()
+        .partition(|name| name.ends_with(".lgtmc-tmp"));
+    // Only the journal: no environment's directory, whole or in part.
+    assert_eq!(rest, [".lgtmc-manifest"], "{aside:?}");
+    assert!(!aside.is_empty() && aside.iter().all(|name| name.starts_with('.')));
+    let manifest = repo.read("out/.lgtmc-manifest");
+    assert!(
+        manifest.contains("\nprod/mimir/values.yaml\n"),
+        "{manifest}"
+    );
+    let check = repo.run(&["check"]);
+    assert_exit(&check, 1);
+    for name in &aside {
+        assert!(
+            stdout(&check).contains(&format!("extra: {name}\n")),
+            "{}",
+            stdout(&check)
+        );
+    }
+    assert_exit(&repo.run(&["render"]), 0);
+    assert!(temporaries(&repo).is_empty());
+    for name in &aside {
+        assert!(!repo.path().join("out").join(name).exists(), "{name}");
+    }
+    assert_exit(&repo.run(&["check"]), 0);
+    assert_exit(&repo.run(&["check", "--no-cache"]), 0);
 }
 
 /// Real `kill -9`s of a render of a large platform at spread-out moments: whatever the moment,

@@ -10,11 +10,13 @@ use super::lock::{self, Mode};
 use super::manifest::{MANIFEST_PATH, manifest_text, parse_manifest};
 use super::paths::{Dirs, check_tree, existing_file, read_existing, write_err};
 use super::plan::{Plan, check_space};
+use super::stage::{self, Staged};
 use super::{EmitError, Reason, Refusal, RenderedTree, TMP_SUFFIX, WriteReport};
 use crate::parallel;
 
 /// Test-only failure point (debug builds): abort the process, as `kill -9` would, just before
-/// renaming the temporary file of the Nth file written in the process into place (from 0).
+/// renaming the temporary file of the Nth file written in the process into place (from 0), or,
+/// in a directory built aside, before creating that file.
 #[cfg(debug_assertions)]
 const ABORT_BEFORE_WRITE: &str = "LGTMC_TEST_ABORT_BEFORE_WRITE";
 
@@ -90,7 +92,13 @@ fn write_locked(
     }
     let mut report = WriteReport::default();
     for leftover in &plan.leftovers {
-        match fs::remove_file(out_dir.join(leftover)) {
+        let path = out_dir.join(leftover);
+        // A directory built aside by a killed render, or a file; neither followed if a link.
+        let removed = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => fs::remove_dir_all(&path),
+            _ => fs::remove_file(&path),
+        };
+        match removed {
             Err(e) if e.kind() != ErrorKind::NotFound => {
                 let path = out_dir.join(leftover);
                 return Err(EmitError::Remove { path, source: e });
@@ -103,7 +111,9 @@ fn write_locked(
             report.removed.push(path.clone());
         }
     }
-    write_files(out_dir, &plan.writes)?;
+    let staged = Staged::new(out_dir, &plan)?;
+    write_files(out_dir, &plan.writes, &staged)?;
+    staged.publish(out_dir)?;
     (report.written).extend(plan.writes.iter().map(|(path, _)| (*path).to_owned()));
     if on_disk.as_deref() != Some(plan.manifest.as_bytes()) {
         write_manifest(out_dir, &plan.manifest)?;
@@ -128,13 +138,18 @@ fn write_locked(
 /// of a fresh render is the filesystem creating files, and runs keep each thread in its own
 /// directories). Every thread finishes its run; the first error is returned. A partial write is
 /// what the journal, written before, is for.
-fn write_files(out_dir: &Path, writes: &[(&str, &str)]) -> Result<(), EmitError> {
+fn write_files(out_dir: &Path, writes: &[(&str, &str)], staged: &Staged) -> Result<(), EmitError> {
     // Temporaries are made under an absolute path: given a relative one, tempfile asks the
     // working directory again for every file.
     let absolute = std::path::absolute(out_dir).map_err(write_err(out_dir))?;
     let results = parallel::runs(writes, parallel::FILES_PER_THREAD, &|run| {
         let mut made = HashSet::new();
         run.iter().try_for_each(|(path, content)| {
+            if let Some(aside) = staged.place(path) {
+                make_parent_of(&aside, &mut made)?;
+                abort_before_rename();
+                return stage::write_new(&aside, &out_dir.join(path), content);
+            }
             make_parent(out_dir, path, &mut made)?;
             write_file(out_dir, &absolute, path, content)
         })
@@ -143,13 +158,19 @@ fn write_files(out_dir: &Path, writes: &[(&str, &str)]) -> Result<(), EmitError>
 }
 
 fn make_parent(out_dir: &Path, rel: &str, made: &mut HashSet<PathBuf>) -> Result<(), EmitError> {
-    let Some((parent, _)) = rel.rsplit_once('/') else {
+    match rel.rsplit_once('/') {
+        Some(_) => make_parent_of(&out_dir.join(rel), made),
+        None => Ok(()),
+    }
+}
+
+fn make_parent_of(path: &Path, made: &mut HashSet<PathBuf>) -> Result<(), EmitError> {
+    let Some(parent) = path.parent() else {
         return Ok(());
     };
-    let parent = out_dir.join(parent);
-    if !made.contains(&parent) {
-        fs::create_dir_all(&parent).map_err(write_err(&parent))?;
-        made.insert(parent);
+    if !made.contains(parent) {
+        fs::create_dir_all(parent).map_err(write_err(parent))?;
+        made.insert(parent.to_path_buf());
     }
     Ok(())
 }

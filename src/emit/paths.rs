@@ -57,8 +57,9 @@ pub(super) fn check_tree(out_dir: &Path, tree: &RenderedTree) -> Result<(), Emit
     }
 }
 
-/// lgtmc's temporaries (`.*.lgtmc-tmp`) in the out dir and in the existing, real directories of
-/// `paths`: an interrupted render leaves them there, and nowhere else.
+/// lgtmc's temporaries (`.*.lgtmc-tmp`: files, and the directories `stage` builds aside) in the
+/// out dir and in the existing, real directories of `paths`: an interrupted render leaves them
+/// there, and nowhere else.
 pub(super) fn leftovers<'a>(
     dirs_seen: &mut Dirs,
     out_dir: &Path,
@@ -83,8 +84,7 @@ pub(super) fn leftovers<'a>(
         for entry in entries {
             let entry = entry.map_err(read_err(&path))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let kind = entry.file_type().map_err(read_err(&path))?;
-            if name.starts_with('.') && name.ends_with(TMP_SUFFIX) && !kind.is_dir() {
+            if name.starts_with('.') && name.ends_with(TMP_SUFFIX) {
                 found.push(if dir.is_empty() {
                     name
                 } else {

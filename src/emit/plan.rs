@@ -204,6 +204,11 @@ impl<'t> Plan<'t> {
         Ok(Parent::Reached { creating })
     }
 
+    /// Whether the render creates the directory `dir` (no part of it exists yet).
+    pub(super) fn creates_dir(&self, dir: &Path) -> bool {
+        self.new_dirs.contains(dir.as_os_str())
+    }
+
     fn refuse(&mut self, path: PathBuf, reason: Reason) {
         self.refusals.entry(path).or_insert(reason);
     }

@@ -364,3 +364,85 @@ fn a_relative_path_is_safe_exactly_when_its_components_are_normal() {
         assert_eq!(paths::check_rel(&path).is_ok(), by_path, "{path:?}");
     }
 }
+
+/// A top-level directory that does not exist yet is built under a temporary name and renamed
+/// into place whole; its files are the tree's, and no temporary is left. A directory that exists
+/// is written file by file, as before.
+#[test]
+fn a_new_top_level_directory_is_built_aside_and_appears_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let first = [
+        ("dev/a/x.yaml", "x\n"),
+        ("dev/b.yaml", "b\n"),
+        ("top.yaml", "t\n"),
+    ];
+    write_tree(&out, &tree(&first)).unwrap();
+    let dev = fs::symlink_metadata(out.join("dev")).unwrap();
+    assert!(dev.is_dir());
+    let second = [
+        ("dev/a/x.yaml", "x2\n"),
+        ("dev/b.yaml", "b\n"),
+        ("prod/a/x.yaml", "px\n"),
+        ("prod/c.yaml", "pc\n"),
+        ("top.yaml", "t\n"),
+    ];
+    let report = write_tree(&out, &tree(&second)).unwrap();
+    assert_eq!(
+        report.written,
+        strs(&[
+            MANIFEST_PATH,
+            "dev/a/x.yaml",
+            "prod/a/x.yaml",
+            "prod/c.yaml"
+        ])
+    );
+    for (path, text) in second {
+        assert_eq!(read(out.join(path)), text, "{path}");
+    }
+    assert!(no_tmp_files(&out));
+    assert_eq!(
+        compare_tree(&out, &tree(&second)).unwrap(),
+        Drift::default()
+    );
+    // `dev` was there: it is the same directory, written into.
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        fs::symlink_metadata(out.join("dev")).unwrap().ino(),
+        dev.ino()
+    );
+}
+
+/// What a render killed while building a directory aside leaves is a temporary: `check` reports
+/// it as extra, and the next render removes it, whatever is inside, and finishes the job.
+#[test]
+fn a_directory_left_aside_by_a_killed_render_is_extra_and_the_next_render_removes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let t = tree(&[("dev/a.yaml", "a\n"), ("prod/mimir/values.yaml", "m\n")]);
+    write_tree(&out, &tree(&[("dev/a.yaml", "a\n")])).unwrap();
+    let aside = ".prod.k3Xf9a.lgtmc-tmp";
+    fs::create_dir_all(out.join(aside).join("mimir")).unwrap();
+    fs::write(out.join(aside).join("mimir/values.yaml"), "ha").unwrap();
+    let drift = compare_tree(&out, &t).unwrap();
+    assert_eq!(paths(&drift.extra), [aside]);
+    let report = write_tree(&out, &t).unwrap();
+    assert!(report.removed.contains(&aside.to_owned()), "{report:?}");
+    assert!(!out.join(aside).exists() && no_tmp_files(&out));
+    assert_eq!(compare_tree(&out, &t).unwrap(), Drift::default());
+}
+
+/// A directory built aside is renamed only where nothing is: something another program put at
+/// the name meanwhile is never replaced, not even an empty directory.
+#[test]
+fn a_directory_built_aside_never_replaces_what_appeared_at_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (aside, target) = (dir.path().join("aside"), dir.path().join("target"));
+    fs::create_dir_all(aside.join("a")).unwrap();
+    fs::create_dir(&target).unwrap();
+    assert!(stage::rename_new(&aside, &target).is_err());
+    assert!(aside.join("a").is_dir() && target.is_dir() && !target.join("a").exists());
+    fs::remove_dir(&target).unwrap();
+    stage::rename_new(&aside, &target).unwrap();
+    assert!(target.join("a").is_dir() && !aside.exists());
+}
