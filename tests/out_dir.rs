@@ -252,18 +252,37 @@ fn init_never_overwrites_a_hand_written_file_in_out() {
     );
 }
 
-/// An injected failure point (debug builds only: `LGTMC_TEST_ABORT_BEFORE_WRITE=N` aborts the
-/// process, as `kill -9` would, with no cleanup, right before the Nth file's temporary is renamed
-/// into place). A real kill cannot be placed this exactly; `killed_renders_...` below does it at
-/// random points.
-#[test]
-fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_render() {
+/// Whether this build has the failure point `LGTMC_TEST_ABORT_BEFORE_WRITE` (debug builds); says
+/// the test is skipped when it has not.
+fn has_abort_point() -> bool {
     if !cfg!(debug_assertions) {
         skipped(
             "a debug build",
             "run `cargo test` without --release",
             "the abort point exists in debug builds only; this test did not run",
         );
+    }
+    cfg!(debug_assertions)
+}
+
+/// `lgtmc render` in `repo`, aborted by the failure point before its `n`th file (from 0).
+fn render_aborted_before_file(repo: &Repo, n: usize) {
+    let output = lgtmc()
+        .current_dir(repo.path())
+        .env("LGTMC_TEST_ABORT_BEFORE_WRITE", n.to_string())
+        .arg("render")
+        .output()
+        .expect("lgtmc runs");
+    assert_eq!(output.status.code(), None, "killed by a signal: {output:?}");
+}
+
+/// An injected failure point (debug builds only: `LGTMC_TEST_ABORT_BEFORE_WRITE=N` aborts the
+/// process, as `kill -9` would, with no cleanup, right before the Nth file's temporary is renamed
+/// into place). A real kill cannot be placed this exactly; `killed_renders_...` below does it at
+/// random points.
+#[test]
+fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_render() {
+    if !has_abort_point() {
         return;
     }
     let repo = Repo::example();
@@ -280,13 +299,7 @@ fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_
     let dir = copy.path().join("new").display().to_string();
     assert_exit(&repo.run(&["render", "--out", &dir]), 0);
     let new = copy.snapshot_tree("new");
-    let output = lgtmc()
-        .current_dir(repo.path())
-        .env("LGTMC_TEST_ABORT_BEFORE_WRITE", "12")
-        .arg("render")
-        .output()
-        .expect("lgtmc runs");
-    assert_eq!(output.status.code(), None, "killed by a signal: {output:?}");
+    render_aborted_before_file(&repo, 12);
     manifest_records_every_file(&repo);
     // Every file holds its old bytes or its new bytes, never a part of them (the manifest holds
     // the journal, checked below).
@@ -338,22 +351,11 @@ fn an_interrupted_render_is_recorded_reported_by_check_and_finished_by_the_next_
 /// being built, which `check` reports and the next render removes.
 #[test]
 fn an_interrupted_first_render_leaves_no_environment_half_written() {
-    if !cfg!(debug_assertions) {
-        skipped(
-            "a debug build",
-            "run `cargo test` without --release",
-            "the abort point exists in debug builds only; this test did not run",
-        );
+    if !has_abort_point() {
         return;
     }
     let repo = Repo::example();
-    let output = lgtmc()
-        .current_dir(repo.path())
-        .env("LGTMC_TEST_ABORT_BEFORE_WRITE", "40")
-        .arg("render")
-        .output()
-        .expect("lgtmc runs");
-    assert_eq!(output.status.code(), None, "killed by a signal: {output:?}");
+    render_aborted_before_file(&repo, 40);
     let mut top: Vec<String> = fs::read_dir(repo.path().join("out"))
         .expect("out exists")
         .map(|entry| {
