@@ -469,6 +469,81 @@ fn killed_renders_leave_nothing_unrecorded_and_the_next_render_finishes() {
     );
 }
 
+/// Real `kill -9`s of first renders (no `out/` yet) at spread-out moments: whatever the moment,
+/// every environment directory in `out/` is whole (it holds exactly the files of a complete
+/// render), the rest is lgtmc's temporaries and the journal, `check` calls the tree current
+/// exactly when it is complete, and the next render finishes the job.
+#[test]
+fn killed_first_renders_leave_whole_environments_or_none() {
+    const STEPS: u32 = 5;
+    let repo = Repo::example();
+    let tenants: String = (0..40)
+        .map(|i| {
+            format!(
+                "\n    tenant \"team{i}\" ingestion-rate={} retention=\"3d\"",
+                1000 + i
+            )
+        })
+        .collect();
+    repo.edit(
+        "platform.kdl",
+        DEV_TENANT,
+        &format!("{DEV_TENANT}{tenants}"),
+    );
+    let started = Instant::now();
+    assert_exit(&repo.run(&["render"]), 0);
+    let duration = started.elapsed();
+    let complete = repo.snapshot_tree("out");
+    let mut interrupted = 0;
+    for step in 1..=STEPS {
+        fs::remove_dir_all(repo.path().join("out")).expect("remove out");
+        let mut child = lgtmc()
+            .current_dir(repo.path())
+            .arg("render")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("lgtmc starts");
+        std::thread::sleep(duration.mul_f64(0.2 + 0.15 * f64::from(step)));
+        let _ = child.kill();
+        let status = child.wait().expect("wait");
+        let on_disk = repo.snapshot_tree("out");
+        let finished = on_disk == complete;
+        assert!(
+            finished || !status.success(),
+            "a render that exited 0 finished"
+        );
+        interrupted += usize::from(!finished && on_disk.contains_key(".lgtmc-manifest"));
+        for (path, bytes) in &on_disk {
+            let whole = complete.get(path) == Some(bytes);
+            assert!(
+                whole || is_temporary(path) || path == ".lgtmc-manifest",
+                "{path} is neither whole nor a temporary"
+            );
+        }
+        // An environment's directory is there with all its files, or not at all.
+        for environment in ["dev", "staging", "prod"] {
+            let prefix = format!("{environment}/");
+            let files = |tree: &std::collections::BTreeMap<String, Vec<u8>>| {
+                tree.keys().filter(|p| p.starts_with(&prefix)).count()
+            };
+            let there = files(&on_disk);
+            assert!(
+                there == 0 || there == files(&complete),
+                "{environment}: {there} files"
+            );
+        }
+        assert_exit(&repo.run(&["check"]), if finished { 0 } else { 1 });
+        assert_exit(&repo.run(&["render"]), 0);
+        assert!(temporaries(&repo).is_empty());
+        assert_exit(&repo.run(&["check"]), 0);
+    }
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("killed {interrupted} of {STEPS} first renders while they wrote out/\n").as_bytes(),
+    );
+}
+
 /// Holds the lock lgtmc takes on `out/` (this test process stands for another render), starts
 /// `lgtmc COMMAND` and returns once it says it waits. Dropping the returned file releases the lock.
 fn start_while_out_is_locked(
