@@ -396,17 +396,13 @@ fn an_interrupted_first_render_leaves_no_environment_half_written() {
     assert_exit(&repo.run(&["check", "--no-cache"]), 0);
 }
 
-/// Real `kill -9`s of a render of a large platform at spread-out moments: whatever the moment,
-/// the manifest records every file, `check` (from the check record or compiling) calls the tree
-/// current exactly when it is complete, and the next render finishes the job.
-#[test]
-fn killed_renders_leave_nothing_unrecorded_and_the_next_render_finishes() {
-    const STEPS: u32 = 6;
+/// The example with 40 more tenants in `dev` (`<prefix>team0` …): about 700 files in all.
+fn with_40_more_tenants(prefix: &str) -> Repo {
     let repo = Repo::example();
     let tenants: String = (0..40)
         .map(|i| {
             format!(
-                "\n    tenant \"s0-team{i}\" ingestion-rate={} retention=\"3d\"",
+                "\n    tenant \"{prefix}team{i}\" ingestion-rate={} retention=\"3d\"",
                 1000 + i
             )
         })
@@ -416,6 +412,27 @@ fn killed_renders_leave_nothing_unrecorded_and_the_next_render_finishes() {
         DEV_TENANT,
         &format!("{DEV_TENANT}{tenants}"),
     );
+    repo
+}
+
+/// `lgtmc render` in `repo`, started and left running.
+fn render_in_background(repo: &Repo) -> std::process::Child {
+    lgtmc()
+        .current_dir(repo.path())
+        .arg("render")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("lgtmc starts")
+}
+
+/// Real `kill -9`s of a render of a large platform at spread-out moments: whatever the moment,
+/// the manifest records every file, `check` (from the check record or compiling) calls the tree
+/// current exactly when it is complete, and the next render finishes the job.
+#[test]
+fn killed_renders_leave_nothing_unrecorded_and_the_next_render_finishes() {
+    const STEPS: u32 = 6;
+    let repo = with_40_more_tenants("s0-");
     assert_exit(&repo.run(&["render"]), 0);
     // Renaming every tenant removes and creates about 700 files: a long write phase.
     let rename = |step: u32| {
@@ -431,13 +448,7 @@ fn killed_renders_leave_nothing_unrecorded_and_the_next_render_finishes() {
     for step in 1..=STEPS {
         rename(step);
         let manifest = repo.read("out/.lgtmc-manifest");
-        let mut child = lgtmc()
-            .current_dir(repo.path())
-            .arg("render")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("lgtmc starts");
+        let mut child = render_in_background(&repo);
         std::thread::sleep(duration.mul_f64(0.3 + 0.12 * f64::from(step)));
         let _ = child.kill();
         let status = child.wait().expect("wait");
@@ -476,20 +487,7 @@ fn killed_renders_leave_nothing_unrecorded_and_the_next_render_finishes() {
 #[test]
 fn killed_first_renders_leave_whole_environments_or_none() {
     const STEPS: u32 = 5;
-    let repo = Repo::example();
-    let tenants: String = (0..40)
-        .map(|i| {
-            format!(
-                "\n    tenant \"team{i}\" ingestion-rate={} retention=\"3d\"",
-                1000 + i
-            )
-        })
-        .collect();
-    repo.edit(
-        "platform.kdl",
-        DEV_TENANT,
-        &format!("{DEV_TENANT}{tenants}"),
-    );
+    let repo = with_40_more_tenants("");
     let started = Instant::now();
     assert_exit(&repo.run(&["render"]), 0);
     let duration = started.elapsed();
@@ -497,13 +495,7 @@ fn killed_first_renders_leave_whole_environments_or_none() {
     let mut interrupted = 0;
     for step in 1..=STEPS {
         fs::remove_dir_all(repo.path().join("out")).expect("remove out");
-        let mut child = lgtmc()
-            .current_dir(repo.path())
-            .arg("render")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("lgtmc starts");
+        let mut child = render_in_background(&repo);
         std::thread::sleep(duration.mul_f64(0.2 + 0.15 * f64::from(step)));
         let _ = child.kill();
         let status = child.wait().expect("wait");
