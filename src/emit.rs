@@ -20,15 +20,14 @@
 //! - One render at a time per out dir: an exclusive `flock` on the directory for the whole render;
 //!   a comparison takes a shared one.
 //! - lgtmc never touches a file it did not generate: only paths in the tree or in the previous
-//!   manifest are written or removed (plus its own `.*.lgtmc-tmp` temporaries, files and
-//!   directories), never through a
-//!   symlink, and never outside `out_dir`. A file it does not own is replaced only by identical
-//!   bytes, which adopts it.
+//!   manifest are written or removed (plus its own `.*.lgtmc-tmp` temporaries: files, and
+//!   directories in the out dir itself), never through a symlink, and never outside `out_dir`. A
+//!   file it does not own is replaced only by identical bytes, which adopts it.
 //!
 //! The parts: `plan` decides every write, removal and refusal before the first write; `apply`
-//! makes them under the lock; `stage` builds new top-level directories aside; `compare` reads `out/` back and compares bytes; `manifest` is the
-//! journal's format; `paths` the checked ways of reaching a path below the out dir; `lock` the
-//! `flock`.
+//! makes them under the lock; `stage` builds new top-level directories aside; `compare` reads
+//! `out/` back and compares bytes; `manifest` is the journal's format; `paths` the checked ways
+//! of reaching a path below the out dir; `lock` the `flock`.
 
 mod apply;
 mod compare;

@@ -20,8 +20,7 @@ use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::diagnostic::Problem;
-use crate::format::Text;
-use crate::format::{self, Format};
+use crate::format::{self, Format, Text};
 use crate::parallel;
 use crate::plan::{Artifact, EnvironmentPlan, KargoPlan};
 
@@ -40,7 +39,7 @@ pub struct Rendered {
     /// The tree `emit` writes (`emit::RenderedTree`).
     pub files: BTreeMap<String, Text>,
     pub templates: BTreeMap<String, String>,
-    /// The top directories of `files` (the environments', `kargo`), where `shared` looks for
+    /// The top directories of `files` (the environments', `kargo`), where `insert` looks for
     /// another copy of a file.
     tops: Vec<String>,
 }
@@ -49,9 +48,8 @@ impl Rendered {
     /// Adds the file `path`, sharing the text of another top directory's file at the same place
     /// inside it when the bytes are the same (a tenant's dashboards are the same in every
     /// environment: at 2,000 tenants that is 9 MB held once instead of three times).
-    pub fn insert(&mut self, path: String, template: &str, text: Text) {
+    pub fn insert(&mut self, path: String, template: &str, mut text: Text) {
         let (top, inside) = path.split_once('/').unwrap_or(("", path.as_str()));
-        let mut text = text;
         for other in self.tops.iter().filter(|other| *other != top) {
             if let Some(copy) = self.files.get(&format!("{other}/{inside}"))
                 && **copy == *text
@@ -278,12 +276,8 @@ fn render_text(
         .render(context)
         .map_err(|error| template_error(env, artifact.template, &error))?;
     let header = Format::of(&artifact.path).map_or_else(String::new, |f| f.header(sources));
-    // Exactly as long as it needs to be: the tree holds every file's text until it is written
-    // or compared, and `format!` would leave up to half of each allocation unused.
-    let mut text = String::with_capacity(header.len() + body.len());
-    text.push_str(&header);
-    text.push_str(&body);
-    Ok(text)
+    // Short-lived: the tree holds a copy of exactly its length (`Text::from`).
+    Ok(header + &body)
 }
 
 fn template_error(env: &Environment<'static>, name: &str, error: &minijinja::Error) -> RenderError {

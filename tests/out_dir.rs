@@ -467,17 +467,9 @@ fn killed_renders_leave_nothing_unrecorded_and_the_next_render_finishes() {
         );
         // The journal (the manifest) changes before the first file does.
         interrupted += usize::from(!finished && repo.read("out/.lgtmc-manifest") != manifest);
-        let expected = if finished { 0 } else { 1 };
-        assert_exit(&repo.run(&["check"]), expected);
-        assert_exit(&repo.run(&["check", "--no-cache"]), expected);
-        assert_exit(&repo.run(&["render"]), 0);
-        assert!(temporaries(&repo).is_empty());
-        assert_exit(&repo.run(&["check"]), 0);
+        check_then_finish(&repo, finished);
     }
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        format!("killed {interrupted} of {STEPS} renders while they wrote out/\n").as_bytes(),
-    );
+    report_kills(interrupted, STEPS, "renders");
 }
 
 /// Real `kill -9`s of first renders (no `out/` yet) at spread-out moments: whatever the moment,
@@ -525,14 +517,29 @@ fn killed_first_renders_leave_whole_environments_or_none() {
                 "{environment}: {there} files"
             );
         }
-        assert_exit(&repo.run(&["check"]), if finished { 0 } else { 1 });
-        assert_exit(&repo.run(&["render"]), 0);
-        assert!(temporaries(&repo).is_empty());
-        assert_exit(&repo.run(&["check"]), 0);
+        check_then_finish(&repo, finished);
     }
+    report_kills(interrupted, STEPS, "first renders");
+}
+
+/// After a killed render: `check`, from the check record and compiling, calls the tree current
+/// exactly when the render `finished`; the next render finishes the job, leaving no temporary.
+#[track_caller]
+fn check_then_finish(repo: &Repo, finished: bool) {
+    let expected = if finished { 0 } else { 1 };
+    assert_exit(&repo.run(&["check"]), expected);
+    assert_exit(&repo.run(&["check", "--no-cache"]), expected);
+    assert_exit(&repo.run(&["render"]), 0);
+    assert!(temporaries(repo).is_empty());
+    assert_exit(&repo.run(&["check"]), 0);
+}
+
+/// How many of the kills landed while the render wrote `out/` (on stderr: a kill test whose
+/// kills all land before or after the writes proves less).
+fn report_kills(interrupted: usize, steps: u32, what: &str) {
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
-        format!("killed {interrupted} of {STEPS} first renders while they wrote out/\n").as_bytes(),
+        format!("killed {interrupted} of {steps} {what} while they wrote out/\n").as_bytes(),
     );
 }
 

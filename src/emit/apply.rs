@@ -100,7 +100,6 @@ fn write_locked(
         };
         match removed {
             Err(e) if e.kind() != ErrorKind::NotFound => {
-                let path = out_dir.join(leftover);
                 return Err(EmitError::Remove { path, source: e });
             }
             _ => report.removed.push(leftover.clone()),
@@ -147,7 +146,7 @@ fn write_files(out_dir: &Path, writes: &[(&str, &str)], staged: &Staged) -> Resu
         run.iter().try_for_each(|(path, content)| {
             if let Some(aside) = staged.place(path) {
                 make_parent_of(&aside, &mut made)?;
-                abort_before_rename();
+                abort_point();
                 return stage::write_new(&aside, &out_dir.join(path), content);
             }
             make_parent(out_dir, path, &mut made)?;
@@ -180,7 +179,7 @@ fn make_parent_of(path: &Path, made: &mut HashSet<PathBuf>) -> Result<(), EmitEr
 /// has checked the parents and the target, and made the directory.
 /// `absolute` is `out_dir` made absolute, where the temporary is created.
 fn write_file(out_dir: &Path, absolute: &Path, rel: &str, content: &str) -> Result<(), EmitError> {
-    replace(out_dir, absolute, rel, content, false, abort_before_rename)
+    replace(out_dir, absolute, rel, content, false, abort_point)
 }
 
 /// Like `write_file`, with the bytes flushed to disk before the rename: the manifest is the
@@ -241,7 +240,7 @@ fn sync_dir(dir: &Path) -> Result<(), EmitError> {
 
 /// The test-only failure point: counts the files written in this process (the manifest aside).
 #[cfg(debug_assertions)]
-fn abort_before_rename() {
+fn abort_point() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static WRITTEN: AtomicUsize = AtomicUsize::new(0);
     let index = WRITTEN.fetch_add(1, Ordering::Relaxed);
@@ -252,7 +251,7 @@ fn abort_before_rename() {
 }
 
 #[cfg(not(debug_assertions))]
-fn abort_before_rename() {}
+fn abort_point() {}
 
 /// Removes a stale owned file; returns false if it was already gone or is no longer a plain file
 /// (someone replaced it, so it is no longer ours to delete).

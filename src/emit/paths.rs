@@ -15,9 +15,9 @@ use io::ErrorKind;
 use super::{EmitError, RenderedTree, TMP_SUFFIX};
 
 /// Whether `path`, from the tree or the manifest, names a file inside the out dir: relative, with
-/// no empty, `.` or `..` part. Backslashes (a separator elsewhere), control
-/// characters and a leading `#` are refused too: a path with a newline could smuggle a foreign
-/// file into the manifest, and one read back as a comment would silently lose ownership.
+/// no empty, `.` or `..` part. Backslashes (a separator elsewhere), control characters and a
+/// leading `#` are refused too: a path with a newline could smuggle a foreign file into the
+/// manifest, and one read back as a comment would silently lose ownership.
 ///
 /// Splitting on `/` decides it: a path whose parts are all non-empty and neither `.` nor `..`
 /// has only normal components (no root, no current or parent directory), which
@@ -57,9 +57,9 @@ pub(super) fn check_tree(out_dir: &Path, tree: &RenderedTree) -> Result<(), Emit
     }
 }
 
-/// lgtmc's temporaries (`.*.lgtmc-tmp`: files, and the directories `stage` builds aside) in the
-/// out dir and in the existing, real directories of `paths`: an interrupted render leaves them
-/// there, and nowhere else.
+/// lgtmc's temporaries (`.*.lgtmc-tmp`: files, and in the out dir itself the directories `stage`
+/// builds aside) in the out dir and in the existing, real directories of `paths`: an interrupted
+/// render leaves them there, and nowhere else.
 pub(super) fn leftovers<'a>(
     dirs_seen: &mut Dirs,
     out_dir: &Path,
@@ -84,7 +84,10 @@ pub(super) fn leftovers<'a>(
         for entry in entries {
             let entry = entry.map_err(read_err(&path))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.ends_with(TMP_SUFFIX) {
+            // `stage` builds directories aside in the out dir only: a directory of that name
+            // deeper down is not lgtmc's, and is never reported or removed.
+            let ours = dir.is_empty() || !entry.file_type().map_err(read_err(&path))?.is_dir();
+            if name.starts_with('.') && name.ends_with(TMP_SUFFIX) && ours {
                 found.push(if dir.is_empty() {
                     name
                 } else {
