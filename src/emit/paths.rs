@@ -83,17 +83,21 @@ pub(super) fn leftovers<'a>(
         };
         for entry in entries {
             let entry = entry.map_err(read_err(&path))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+            let file_name = entry.file_name();
+            let name = file_name.to_string_lossy();
+            if !(name.starts_with('.') && name.ends_with(TMP_SUFFIX)) {
+                continue;
+            }
             // `stage` builds directories aside in the out dir only: a directory of that name
             // deeper down is not lgtmc's, and is never reported or removed.
-            let ours = dir.is_empty() || !entry.file_type().map_err(read_err(&path))?.is_dir();
-            if name.starts_with('.') && name.ends_with(TMP_SUFFIX) && ours {
-                found.push(if dir.is_empty() {
-                    name
-                } else {
-                    format!("{dir}/{name}")
-                });
+            if !dir.is_empty() && entry.file_type().map_err(read_err(&path))?.is_dir() {
+                continue;
             }
+            found.push(if dir.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{dir}/{name}")
+            });
         }
     }
     found.sort();
