@@ -1,17 +1,23 @@
 //! Stage 1, load: read `platform.kdl` and every `environments/*.kdl`, and parse them as KDL 2;
 //! read every `versions/*.yaml` (the chart versions, parsed by `validate`).
 //!
+//! A large `platform.kdl` is parsed in pieces on all cores (`split`), to the same document.
+//!
 //! **Invariant:** with `emit`, this is the only stage that touches the filesystem. Every file is
 //! parsed before any error is returned, so syntax errors in several files are reported together.
 
+mod split;
+
 use std::fs;
 use std::io;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use kdl::KdlDocument;
 use miette::SourceSpan;
 
 use crate::diagnostic::{Problem, SourceFile};
+use split::Mark;
 
 pub const PLATFORM_FILE: &str = "platform.kdl";
 pub const ENVIRONMENTS_DIR: &str = "environments";
@@ -199,76 +205,14 @@ fn text_file(name: String, bytes: Vec<u8>, problems: &mut Vec<Problem>) -> Sourc
 pub const MAX_DEPTH: usize = 64;
 
 /// The first `{` or `/*` nested deeper than `MAX_DEPTH`, found by a scan that skips strings
-/// (quoted, raw `#"…"#`, multi-line `"""`) and line comments as KDL 2 does, before the parser
-/// sees the text.
+/// and comments as KDL 2 does, before the parser sees the text.
 fn too_deep(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let (mut blocks, mut comments) = (0usize, 0usize);
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &bytes[i..];
-        if comments > 0 {
-            if rest.starts_with(b"*/") {
-                comments -= 1;
-                i += 2;
-            } else if rest.starts_with(b"/*") {
-                comments += 1;
-                if comments > MAX_DEPTH {
-                    return Some(i);
-                }
-                i += 2;
-            } else {
-                i += 1;
-            }
-            continue;
+    split::scan(text, |at, mark| match mark {
+        Mark::Open { depth } | Mark::Comment { depth } if depth > MAX_DEPTH => {
+            ControlFlow::Break(at)
         }
-        match rest[0] {
-            b'/' if rest.starts_with(b"/*") => {
-                comments = 1;
-                i += 2;
-            }
-            b'/' if rest.starts_with(b"//") => {
-                i += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-            }
-            b'#' | b'"' => {
-                let hashes = rest.iter().take_while(|&&b| b == b'#').count();
-                if rest.get(hashes) != Some(&b'"') {
-                    i += hashes.max(1);
-                    continue;
-                }
-                let quotes = if rest[hashes..].starts_with(b"\"\"\"") {
-                    3
-                } else {
-                    1
-                };
-                let mut close = vec![b'"'; quotes];
-                close.extend(std::iter::repeat_n(b'#', hashes));
-                let mut j = i + hashes + quotes;
-                // Escapes exist only in strings without `#`.
-                while j < bytes.len() && !bytes[j..].starts_with(&close) {
-                    j += if hashes == 0 && bytes[j] == b'\\' {
-                        2
-                    } else {
-                        1
-                    };
-                }
-                i = j + close.len();
-            }
-            b'{' => {
-                blocks += 1;
-                if blocks > MAX_DEPTH {
-                    return Some(i);
-                }
-                i += 1;
-            }
-            b'}' => {
-                blocks = blocks.saturating_sub(1);
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    None
+        _ => ControlFlow::Continue(()),
+    })
 }
 
 /// Parses one KDL 2 document, turning the parser's diagnostics into problems in that file.
@@ -283,6 +227,9 @@ pub fn parse(file: &SourceFile) -> Result<KdlDocument, Vec<Problem>> {
             )
             .with_help("the spec language needs at most four levels of `{ }`: close the blocks above this line"),
         ]);
+    }
+    if let Some(document) = split::parse_in_pieces(&file.text) {
+        return Ok(document);
     }
     file.text.parse::<KdlDocument>().map_err(|error| {
         error

@@ -1,6 +1,7 @@
 //! Work shared out between the cores: `runs` splits a slice into one contiguous run per core
 //! and hands each run to its own thread, results in run order; `batches` hands out small
-//! batches to whichever thread is free, results in item order.
+//! batches to whichever thread is free, results in item order; `join` runs two halves of one
+//! step side by side.
 //!
 //! Contiguous runs rather than interleaved items: the files of a plan or a tree come in runs of
 //! the same template or directory, so each thread keeps to its own (a directory's lock in the
@@ -89,9 +90,28 @@ pub fn batches<T: Sync, R: Send>(
     done.into_iter().map(|(_, result)| result).collect()
 }
 
+/// `(first(), second())`, with `first` on a thread of its own when `worth_a_thread` and there
+/// is another core: for two independent halves of one step, such as the Grafana plan and the
+/// rest of an environment's plan.
+pub fn join<A: Send, B>(
+    worth_a_thread: bool,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B,
+) -> (A, B) {
+    if !worth_a_thread || cores() < 2 {
+        return (first(), second());
+    }
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(first);
+        let second = second();
+        let first = (handle.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (first, second)
+    })
+}
+
 /// The cores this process may use, asked once: the answer reads cgroup files on Linux, and
 /// every stage that shares work out asks.
-fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
 }

@@ -220,6 +220,69 @@ fn thousands_of_problems_on_one_line_print_a_bounded_report_quickly() {
     );
 }
 
+/// `platform.kdl` grown past 128 KB (parsed in pieces on several cores, `load/split.rs`) with
+/// `broken(index, line)` applied to each of its generated tenant lines.
+fn grown_platform(repo: &Repo, broken: impl Fn(usize, String) -> String) -> String {
+    const LINE: &str = "    tenant \"dev\" ingestion-rate=20000 retention=\"7d\"\n";
+    let extra: String = (0..3_000)
+        .map(|i| {
+            broken(
+                i,
+                format!("    tenant \"t{i:04}\" ingestion-rate=1000 retention=\"7d\"\n"),
+            )
+        })
+        .collect();
+    repo.edit("platform.kdl", LINE, &format!("{LINE}{extra}"));
+    let text = repo.read("platform.kdl");
+    assert!(text.len() > 128 * 1024, "{} bytes", text.len());
+    text
+}
+
+/// The 1-based line of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` not in the text"));
+    text[..at].matches('\n').count() + 1
+}
+
+#[test]
+fn a_large_spec_reports_syntax_errors_in_every_part_of_it() {
+    let mut text = String::new();
+    let message = rejected(|repo: &Repo| {
+        text = grown_platform(repo, |i, line| match i {
+            100 | 2_900 => line.replace("ingestion-rate=1000", "ingestion-rate=1000 )broken("),
+            _ => line,
+        });
+    });
+    let (early, late) = (line_of(&text, "t0100"), line_of(&text, "t2900"));
+    assert!(early < late && late > 2_000, "lines {early} and {late}");
+    assert_mentions(
+        &message,
+        &[
+            &format!("platform.kdl:{early}:"),
+            &format!("platform.kdl:{late}:"),
+        ],
+    );
+}
+
+#[test]
+fn a_large_spec_reports_each_problem_at_its_line_and_column() {
+    let mut text = String::new();
+    let message = rejected(|repo: &Repo| {
+        text = grown_platform(repo, |i, line| match i {
+            10 | 2_990 => line.replace("retention=\"7d\"", "retention=\"7 days\""),
+            _ => line,
+        });
+    });
+    for tenant in ["t0010", "t2990"] {
+        let line = line_of(&text, tenant);
+        let column = text.lines().nth(line - 1).and_then(|l| l.find("retention"));
+        let column = column.expect("the retention") + 1;
+        assert_mentions(&message, &[&format!("platform.kdl:{line}:{column}")]);
+    }
+}
+
 /// `lgtmc check 2>&1 | true`: `true` exits at once, so every write of lgtmc to the pipe fails
 /// with EPIPE. The output carries lgtmc's own exit status.
 fn check_into_a_closed_pipe(repo: &Repo) -> std::process::Output {
