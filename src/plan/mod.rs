@@ -71,7 +71,10 @@ pub struct EnvironmentPlan {
     pub sentry: Option<SentryPlan>,
     pub k8sgpt: Option<K8sgptPlan>,
     pub delivery: DeliveryPlan,
-    pub grafana: GrafanaPlan,
+    /// Shared with the template context, which makes its lists into values only when a
+    /// template reads them.
+    #[serde(skip)]
+    pub grafana: std::sync::Arc<GrafanaPlan>,
     /// The storage this environment needs, against its budget (`CAPACITY.md`): the spec's own
     /// plan, shared. Like `capacity_chart`, it has a row per tenant and one template reads it,
     /// so `render` makes it into template values only while that template renders.
@@ -168,6 +171,10 @@ pub fn plan_with(catalog: &[Component], environment: &EnvironmentSpec) -> Enviro
     assemble(catalog, environment, tenants)
 }
 
+/// The fewest tenants for which the Grafana plan is made on a thread of its own: below, starting
+/// the thread costs more than it saves.
+const TENANTS_WORTH_A_THREAD: usize = 64;
+
 /// The rest of the plan, once the tenants' limits are known.
 fn assemble(
     catalog: &[Component],
@@ -186,26 +193,40 @@ fn assemble(
         .as_ref()
         .map(|errors| apps::sentry(platform, errors, env));
     let k8sgpt = apps::k8sgpt(platform);
-    let collector = collector::collector(platform, &mimir, &loki, &tempo, &pyroscope);
     let storage = storage(platform, &components, env);
     let platform_tenant = platform
         .tenancy
         .platform_tenant
         .clone()
         .unwrap_or_else(|| platform.tenancy.default.clone());
-    let mut grafana = grafana::grafana(&grafana::Context {
-        platform,
-        platform_tenant: &platform_tenant,
-        tenants: &tenants,
-        mimir: &mimir,
-        loki_url: &loki.url,
-        tempo_url: &tempo.query_url,
-        pyroscope_url: &pyroscope.url,
-        buckets: &storage.buckets,
-    });
-    let (delivery, mut artifacts) = delivery::delivery(&components, environment);
-    artifacts.extend(component_artifacts(env, &components));
-    artifacts.extend(grafana_artifacts(env, &mut grafana));
+    // The Grafana plan (a dashboard and data sources per tenant) is about half of the plan at
+    // thousands of tenants: it is made beside the rest, which it does not depend on.
+    let ((grafana, grafana_artifacts), (collector, delivery, mut artifacts, chart)) =
+        crate::parallel::join(
+            tenants.len() >= TENANTS_WORTH_A_THREAD,
+            || {
+                let mut grafana = grafana::grafana(&grafana::Context {
+                    platform,
+                    platform_tenant: &platform_tenant,
+                    tenants: &tenants,
+                    mimir: &mimir,
+                    loki_url: &loki.url,
+                    tempo_url: &tempo.query_url,
+                    pyroscope_url: &pyroscope.url,
+                    buckets: &storage.buckets,
+                });
+                let artifacts = grafana_artifacts(env, &mut grafana);
+                (grafana, artifacts)
+            },
+            || {
+                let collector = collector::collector(platform, &mimir, &loki, &tempo, &pyroscope);
+                let (delivery, mut artifacts) = delivery::delivery(&components, environment);
+                artifacts.extend(component_artifacts(env, &components));
+                let chart = crate::capacity::chart(&platform.name, &environment.capacity);
+                (collector, delivery, artifacts, chart)
+            },
+        );
+    artifacts.extend(grafana_artifacts);
     EnvironmentPlan {
         platform: platform.name.clone(),
         environment: env.clone(),
@@ -224,12 +245,9 @@ fn assemble(
         sentry,
         k8sgpt,
         delivery,
-        grafana,
+        grafana: std::sync::Arc::new(grafana),
         capacity: std::sync::Arc::clone(&environment.capacity),
-        capacity_chart: std::sync::Arc::new(crate::capacity::chart(
-            &platform.name,
-            &environment.capacity,
-        )),
+        capacity_chart: std::sync::Arc::new(chart),
         collector,
         sizes: sizes(&environment.compute),
         sentry_sizes: keyed(&environment.compute, crate::compute::SENTRY_WORKLOADS),

@@ -15,6 +15,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Serde, merge_maps};
 
 use crate::capacity::{BackendCapacity, CapacityPlan, Chart};
 use crate::plan::EnvironmentPlan;
+use crate::plan::grafana::GrafanaPlan;
 
 /// The context of every template of `plan`.
 pub(super) fn plan_context(plan: &EnvironmentPlan) -> Value {
@@ -24,6 +25,8 @@ pub(super) fn plan_context(plan: &EnvironmentPlan) -> Value {
             "capacity_chart",
             Field::Chart(Arc::clone(&plan.capacity_chart)),
         ),
+        // Made now, not on each read: a template reads `grafana.sidecar` once per ConfigMap.
+        ("grafana", Field::Made(grafana(&plan.grafana))),
     ]);
     merge_maps([Value::from_object(on_demand), Value::from(Serde(plan))])
 }
@@ -42,11 +45,54 @@ pub(super) fn capacity(plan: &Arc<CapacityPlan>) -> Value {
         assumptions: plan.assumptions.clone(),
     };
     let lists = Fields(vec![
-        ("backends", Field::Rows(Rows::of(plan, List::Backends))),
-        ("tenants", Field::Rows(Rows::of(plan, List::Tenants))),
+        ("backends", Field::Made(Rows::of(plan, List::Backends))),
+        ("tenants", Field::Made(Rows::of(plan, List::Tenants))),
     ]);
     // The later map wins: the lists replace the empty ones of `fields`.
     merge_maps([Value::from(Serde(&fields)), Value::from_object(lists)])
+}
+
+/// `grafana` as the templates see it: its own fields as values, each of its lists (a data
+/// source set, a dashboard and a ConfigMap or two per tenant) made whole when a template reads
+/// it. No built-in template reads the data sources or the dashboards: each file's own is its
+/// artifact's item.
+pub(super) fn grafana(plan: &Arc<GrafanaPlan>) -> Value {
+    let lists = Fields(
+        [
+            GrafanaList::Datasources,
+            GrafanaList::Dashboards,
+            GrafanaList::ConfigMaps,
+        ]
+        .map(|list| (list.key(), Field::GrafanaList(Arc::clone(plan), list)))
+        .into(),
+    );
+    merge_maps([Value::from(Serde(&**plan)), Value::from_object(lists)])
+}
+
+/// A list of the Grafana plan.
+#[derive(Clone, Copy, Debug)]
+enum GrafanaList {
+    Datasources,
+    Dashboards,
+    ConfigMaps,
+}
+
+impl GrafanaList {
+    fn key(self) -> &'static str {
+        match self {
+            GrafanaList::Datasources => "datasources",
+            GrafanaList::Dashboards => "dashboards",
+            GrafanaList::ConfigMaps => "config_maps",
+        }
+    }
+
+    fn value(self, plan: &GrafanaPlan) -> Value {
+        match self {
+            GrafanaList::Datasources => Value::from(Serde(&plan.datasources)),
+            GrafanaList::Dashboards => Value::from(Serde(&plan.dashboards)),
+            GrafanaList::ConfigMaps => Value::from(Serde(&plan.config_maps)),
+        }
+    }
 }
 
 /// One backend of `capacity` as the templates see it: its own fields, its rows on demand.
@@ -63,7 +109,7 @@ fn backend(plan: &Arc<CapacityPlan>, index: usize) -> Value {
     };
     let rows = Fields(vec![(
         "rows",
-        Field::Rows(Rows::of(plan, List::Usage(index))),
+        Field::Made(Rows::of(plan, List::Usage(index))),
     )]);
     merge_maps([Value::from(Serde(&fields)), Value::from_object(rows)])
 }
@@ -77,7 +123,9 @@ enum Field {
     Capacity(Arc<CapacityPlan>),
     /// The chart is small beside the capacity plan (a bar per tenant): serialised whole.
     Chart(Arc<Chart>),
-    Rows(Value),
+    GrafanaList(Arc<GrafanaPlan>, GrafanaList),
+    /// A value made already, whose parts are made when read (a list of rows, `grafana`).
+    Made(Value),
 }
 
 impl Object for Fields {
@@ -87,7 +135,8 @@ impl Object for Fields {
         Some(match field {
             Field::Capacity(plan) => capacity(plan),
             Field::Chart(chart) => Value::from(Serde(&**chart)),
-            Field::Rows(rows) => rows.clone(),
+            Field::GrafanaList(plan, list) => list.value(plan),
+            Field::Made(value) => value.clone(),
         })
     }
 
@@ -164,6 +213,43 @@ mod tests {
             let on_demand = serde_json::to_value(capacity(plan)).expect("the values serialise");
             assert_eq!(on_demand, whole, "{}", environment.name);
             assert!(!plan.tenants.is_empty() && !plan.backends[0].rows.is_empty());
+        }
+    }
+
+    /// Every environment of the example: `grafana` as the templates read it has the plan's own
+    /// fields and its three lists, each as it serialises.
+    #[test]
+    fn grafana_on_demand_is_the_grafana_plan() {
+        let spec = crate::compiler::validate_spec(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+            .expect("the example spec is valid");
+        for environment in &spec.environments {
+            let plan = crate::plan::plan(environment);
+            let mut whole = serde_json::to_value(&*plan.grafana).expect("the plan serialises");
+            let lists = [
+                (
+                    "datasources",
+                    serde_json::to_value(&plan.grafana.datasources),
+                ),
+                ("dashboards", serde_json::to_value(&plan.grafana.dashboards)),
+                (
+                    "config_maps",
+                    serde_json::to_value(&plan.grafana.config_maps),
+                ),
+            ];
+            for (key, list) in lists {
+                let list = list.expect("the list serialises");
+                assert!(
+                    list.as_array().is_some_and(|items| !items.is_empty()),
+                    "{key}"
+                );
+                whole[key] = list;
+            }
+            let context = plan_context(&plan);
+            let read = context
+                .get_attr("grafana")
+                .expect("the context has `grafana`");
+            let on_demand = serde_json::to_value(read).expect("the values serialise");
+            assert_eq!(on_demand, whole, "{}", environment.name);
         }
     }
 }

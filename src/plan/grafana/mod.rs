@@ -48,6 +48,9 @@ pub const SLACK_WEBHOOK_ENV: &str = "LGTMC_SLACK_WEBHOOK_URL";
 /// The Prometheus-style dashboards' schema version (Grafana 12; later versions migrate it).
 const SCHEMA_VERSION: u64 = 41;
 
+/// The Grafana plan. Its three lists grow with the tenants and at most one template reads each,
+/// so serialising the plan leaves them out: `render` makes each into template values only when
+/// a template reads it (`render/context.rs`).
 #[derive(Debug, Serialize)]
 pub struct GrafanaPlan {
     pub release: &'static str,
@@ -56,11 +59,14 @@ pub struct GrafanaPlan {
     pub admin_secret: String,
     pub sidecar: SidecarPlan,
     /// Every tenant's data sources, by tenant id.
+    #[serde(skip)]
     pub datasources: Vec<TenantDatasources>,
     /// Every dashboard, by folder (tenant id), then file name.
+    #[serde(skip)]
     pub dashboards: Vec<DashboardPlan>,
     pub alerting: AlertingPlan,
     /// The ConfigMaps the provisioning kustomization generates, sorted by name.
+    #[serde(skip)]
     pub config_maps: Vec<ConfigMapPlan>,
 }
 
