@@ -413,7 +413,7 @@ fn sources_are_named(provenance: &Provenance) {
     // compared with its renamed counterpart, so the name is its source.
     assert_eq!(
         sources(
-            "prod/grafana/provisioning/dashboards/agents/overview.json",
+            "prod/grafana/provisioning/dashboards/agents.overview.json",
             "panels[0].datasource.uid",
         ),
         ["platform.kdl:25 \"agents\" | part of a longer value: `agents` appears in it"]

@@ -139,7 +139,8 @@ fn dashboards_are_json_in_their_tenants_folder_querying_only_its_datasources() {
         let mut uids = BTreeSet::new();
         let mut folders = BTreeSet::new();
         for (path, text) in &dashboards {
-            let (folder, _) = path.split_once('/').expect("a folder");
+            // `<folder>.<file>`: tenant ids have no dot.
+            let (folder, _) = path.split_once('.').expect("a folder");
             folders.insert(folder);
             let dashboard: Value = serde_json::from_str(text).expect("JSON");
             assert!(dashboard["schemaVersion"].is_u64(), "{path}");
@@ -160,13 +161,13 @@ fn dashboards_are_json_in_their_tenants_folder_querying_only_its_datasources() {
             assert!(
                 dashboards
                     .iter()
-                    .any(|(p, _)| *p == format!("{tenant}/overview.json")),
+                    .any(|(p, _)| *p == format!("{tenant}.overview.json")),
                 "{tenant} has its overview"
             );
         }
         // One ingestion dashboard for every tenant, whatever their number.
         assert!(
-            !dashboards.iter().any(|(p, _)| p.contains("/ingestion-")),
+            !dashboards.iter().any(|(p, _)| p.contains(".ingestion-")),
             "no dashboard per tenant in the platform folder"
         );
         for name in [
@@ -177,7 +178,7 @@ fn dashboards_are_json_in_their_tenants_folder_querying_only_its_datasources() {
             assert!(
                 dashboards
                     .iter()
-                    .any(|(p, _)| *p == format!("platform/{name}"))
+                    .any(|(p, _)| *p == format!("platform.{name}"))
             );
         }
     }
@@ -199,7 +200,7 @@ fn each_tenant_costs_a_bounded_number_of_bytes() {
         let dir = format!("{env}/grafana/provisioning");
         let kustomization = &files[&format!("{dir}/kustomization.yaml")];
         for tenant in TENANTS {
-            let overview = &files[&format!("{dir}/dashboards/{tenant}/overview.json")];
+            let overview = &files[&format!("{dir}/dashboards/{tenant}.overview.json")];
             let datasources = &files[&format!("{dir}/datasources/{tenant}.yaml")];
             // The entries are the lines from each `- name:` to the next.
             let names = [
@@ -235,7 +236,7 @@ fn each_tenant_costs_a_bounded_number_of_bytes() {
 #[test]
 fn dashboards_put_small_containers_on_one_line() {
     let files = rendered();
-    let overview = &files["prod/grafana/provisioning/dashboards/dev/overview.json"];
+    let overview = &files["prod/grafana/provisioning/dashboards/dev.overview.json"];
     for line in [
         "      \"gridPos\": {\"h\": 8, \"w\": 12, \"x\": 0, \"y\": 0},",
         "      \"datasource\": {\"type\": \"prometheus\", \"uid\": \"metrics-dev\"},",
@@ -282,7 +283,7 @@ fn dashboards_put_small_containers_on_one_line() {
 fn the_ingestion_dashboard_draws_the_chosen_tenants_limits() {
     let files = rendered();
     let dashboard: Value = serde_json::from_str(
-        &files["prod/grafana/provisioning/dashboards/platform/ingestion.json"],
+        &files["prod/grafana/provisioning/dashboards/platform.ingestion.json"],
     )
     .expect("JSON");
     let variables = dashboard["templating"]["list"]
@@ -493,15 +494,26 @@ fn the_kustomization_delivers_every_provisioning_file() {
             assert_eq!(values["sidecar"][sidecar]["enabled"], true);
             assert_eq!(&values["sidecar"][sidecar]["labelValue"], value);
             for file in generator["files"].as_array().expect("files") {
-                let file = file.as_str().expect("a path");
+                let entry = file.as_str().expect("a path");
+                // A dashboard is `<key>=dashboards/<folder>.<key>`: the sidecar writes it as
+                // `<folder>/<key>`, whatever the file's name in out/.
+                let file = match entry.split_once('=') {
+                    Some((key, file)) => {
+                        let rest = file.strip_prefix("dashboards/").expect("a dashboard");
+                        let (folder, name) = rest.split_once('.').expect("<folder>.<key>");
+                        assert_eq!(name, key, "{entry}");
+                        assert_eq!(
+                            generator["options"]["annotations"]["grafana_folder"], folder,
+                            "{entry}"
+                        );
+                        file
+                    }
+                    None => {
+                        assert!(!entry.starts_with("dashboards/"), "{entry} has no key");
+                        entry
+                    }
+                };
                 assert!(listed.insert(file.to_owned()), "{file} twice");
-                if let Some(rest) = file.strip_prefix("dashboards/") {
-                    let folder = rest.split('/').next().expect("folder");
-                    assert_eq!(
-                        generator["options"]["annotations"]["grafana_folder"], folder,
-                        "{file}"
-                    );
-                }
             }
         }
         let present: BTreeSet<String> = files
@@ -512,6 +524,50 @@ fn the_kustomization_delivers_every_provisioning_file() {
             .collect();
         assert_eq!(listed, present, "{env}");
     }
+}
+
+/// An `out/` rendered before the dashboards were named `<tenant>.<file>` (a directory per tenant,
+/// `dashboards/<tenant>/<file>`) renders to the new names: the old files and their emptied
+/// directories are removed, and nothing else changes.
+#[test]
+fn dashboards_in_a_directory_per_tenant_move_to_one_directory() {
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    let rendered = repo.snapshot_tree("out");
+    let out = repo.path().join("out");
+    let manifest = std::fs::read_to_string(out.join(".lgtmc-manifest")).expect("manifest");
+    let mut old_manifest = manifest.clone();
+    let mut moved = 0;
+    for path in rendered.keys() {
+        let Some((dir, name)) = path.split_once("/grafana/provisioning/dashboards/") else {
+            continue;
+        };
+        let (tenant, file) = name.split_once('.').expect("<tenant>.<file>");
+        let old = format!("{dir}/grafana/provisioning/dashboards/{tenant}/{file}");
+        std::fs::create_dir_all(out.join(&old).parent().expect("a parent")).expect("mkdir");
+        std::fs::rename(out.join(path), out.join(&old)).expect("move");
+        old_manifest = old_manifest.replace(&format!("{path}\n"), &format!("{old}\n"));
+        moved += 1;
+    }
+    // Six dashboards in each of three environments; the render writes them and the manifest.
+    assert_eq!(moved, 18);
+    std::fs::write(out.join(".lgtmc-manifest"), &old_manifest).expect("manifest");
+    let output = repo.run(&["render"]);
+    assert_exit(&output, 0);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("19 written, 18 removed"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(repo.snapshot_tree("out"), rendered);
+    for env in ENVIRONMENTS {
+        let dashboards = out.join(format!("{env}/grafana/provisioning/dashboards"));
+        for entry in std::fs::read_dir(&dashboards).expect("dashboards") {
+            let entry = entry.expect("an entry");
+            assert!(entry.file_type().expect("type").is_file(), "{entry:?} left");
+        }
+    }
+    assert_exit(&repo.run(&["check"]), 0);
 }
 
 /// A dashboard in tenant `dev`'s folder that queries the platform tenant's metrics fails the
@@ -541,7 +597,7 @@ fn a_dashboard_querying_another_tenant_fails_the_render() {
     };
     for expected in [
         "dashboard `Tenant overview: dev` in the folder of tenant `dev` queries data source `metrics-platform` of tenant `platform` (at `/panels/0/datasource`)",
-        "`out/dev/grafana/provisioning/dashboards/dev/overview.json` comes from template `grafana/dashboard.json.j2`: this is a template bug",
+        "`out/dev/grafana/provisioning/dashboards/dev.overview.json` comes from template `grafana/dashboard.json.j2`: this is a template bug",
     ] {
         assert!(squash(&message).contains(&squash(expected)), "{message}");
     }

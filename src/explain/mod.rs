@@ -206,8 +206,8 @@ impl Provenance {
     /// Records what the probe of leaf `index` changed, against the baseline. A probe that renames
     /// (a tenant `agents` → `agentsx`) moves files and keys: a file or value missing from the
     /// probe is looked for under the renamed path, so `uid: metrics-agents` in
-    /// `dashboards/agents/overview.json` is compared with `metrics-agentsx` in
-    /// `dashboards/agentsx/overview.json` (changed), and a value under the renamed key that kept
+    /// `dashboards/agents.overview.json` is compared with `metrics-agentsx` in
+    /// `dashboards/agentsx.overview.json` (changed), and a value under the renamed key that kept
     /// its text is moved, not changed.
     fn compare(
         &mut self,
@@ -514,7 +514,7 @@ fn run_probe(loaded: &LoadedSpec, env: &Environment<'static>, leaf: &Leaf) -> Pr
 }
 
 /// Where a path may be after a rename: every occurrence replaced, then each one alone (the
-/// tenant `dev` is in `dev/…/dashboards/dev/…`, but only the second is its name).
+/// tenant `dev` is in `dev/…/dashboards/dev.…`, but only the second is its name).
 fn renamed<'a>(
     path: &'a str,
     rename: Option<&'a (String, String)>,

@@ -5,7 +5,7 @@
 //!
 //! - each tenant's data source file defines only data sources that send that tenant's
 //!   `X-Scope-OrgID`, and every link between data sources stays within the tenant;
-//! - every dashboard in a tenant's folder is JSON with a `schemaVersion`, names every data
+//! - every dashboard in a tenant's folder (`dashboards/<tenant>.<file>`) is JSON with a `schemaVersion`, names every data
 //!   source by uid (never the default, never by name, never through a data source variable), and
 //!   names only that tenant's;
 //! - every alert rule queries only data sources of the tenant whose folder holds it.
@@ -127,7 +127,12 @@ impl<'r> Isolation<'r> {
         let mut parts = relative.split('/');
         match (parts.next(), parts.next(), parts.next()) {
             (Some("datasources"), Some(file), None) => checker.datasources(path, file, parsed),
-            (Some("dashboards"), Some(tenant), Some(_)) => checker.dashboard(path, tenant, parsed),
+            // `dashboards/<tenant>.<file>` (`plan::grafana::dashboard_path`).
+            (Some("dashboards"), Some(file), None) => {
+                if let Some((tenant, _)) = file.split_once('.') {
+                    checker.dashboard(path, tenant, parsed);
+                }
+            }
             (Some("alerting"), Some(_), None) => checker.alerting(path, parsed),
             _ => {}
         }

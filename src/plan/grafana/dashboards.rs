@@ -409,7 +409,7 @@ fn overview_plan(id: &str, json: String) -> DashboardPlan {
         title: format!("Tenant overview: {id}"),
         tenant: id.to_owned(),
         file: "overview.json".to_owned(),
-        path: format!("dashboards/{id}/overview.json"),
+        path: super::dashboard_path(id, "overview.json"),
         json,
     }
 }

@@ -110,6 +110,15 @@ impl DatasourcePlan {
     }
 }
 
+/// Where a tenant's dashboard `file` is below the provisioning directory: beside the others, named
+/// by its tenant and its file (`dashboards/dev.overview.json`). Not a directory per tenant: at
+/// 2,000 tenants that was 6,000 directories of one file each, 15% of a fresh render's time on ext4
+/// (issue 14). Tenant ids have no dot, so the first one ends the tenant (`verify::isolation`
+/// reads it back); the ConfigMap key stays `file` (`config_maps`).
+pub fn dashboard_path(tenant: &str, file: &str) -> String {
+    format!("dashboards/{tenant}.{file}")
+}
+
 /// One dashboard file in one tenant's folder.
 #[derive(Clone, Debug, Serialize)]
 pub struct DashboardPlan {
@@ -119,7 +128,8 @@ pub struct DashboardPlan {
     pub tenant: String,
     /// The file name, also the ConfigMap key: `overview.json`.
     pub file: String,
-    /// The file's path below the provisioning directory: `dashboards/<tenant>/<file>`.
+    /// The file's path below the provisioning directory: `dashboards/<tenant>.<file>`
+    /// (`dashboard_path`).
     pub path: String,
     /// The dashboard as JSON laid out by `layout` (small containers on one line), with a final
     /// newline.
@@ -236,7 +246,8 @@ pub(super) fn grafana(context: &Context<'_>) -> GrafanaPlan {
         name: format!("grafana-dashboard-{}", dashboard.uid),
         label: sidecar.dashboards_label,
         folder: Some(dashboard.tenant.clone()),
-        files: vec![dashboard.path.clone()],
+        // `key=path`: the sidecar writes the dashboard as `<folder>/<file>`, as it always did.
+        files: vec![format!("{}={}", dashboard.file, dashboard.path)],
     }));
     config_maps.push(ConfigMapPlan {
         name: "grafana-alerting".to_owned(),

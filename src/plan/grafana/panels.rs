@@ -130,7 +130,7 @@ pub(super) fn dashboard_plan(
         title,
         tenant: tenant.to_owned(),
         file: file.to_owned(),
-        path: format!("dashboards/{tenant}/{file}"),
+        path: super::dashboard_path(tenant, file),
         json,
     }
 }

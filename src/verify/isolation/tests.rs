@@ -19,7 +19,7 @@ fn messages(files: &[(&str, &str)]) -> Vec<String> {
 
 const DEV: &str = "dev/grafana/provisioning/datasources/dev.yaml";
 const PLATFORM: &str = "dev/grafana/provisioning/datasources/platform.yaml";
-const BOARD: &str = "dev/grafana/provisioning/dashboards/dev/a.json";
+const BOARD: &str = "dev/grafana/provisioning/dashboards/dev.a.json";
 
 fn board(uid: &str) -> String {
     format!(
