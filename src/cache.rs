@@ -5,10 +5,12 @@
 //! (`LGTMC_CACHE_DIR`, else `$XDG_CACHE_HOME/lgtmc`, else `~/.cache/lgtmc`; never into `out/`,
 //! which is committed): a digest of everything the compile reads — this binary (its version,
 //! path, inode, size and change time), every spec file `load` reads, every file of `--templates`
-//! — with the gitops out dir, the environments and a BLAKE3 digest of every file of the tree.
-//! `check` computes the same input digest; when a record has it, the compile would produce
-//! exactly that tree (the compile is deterministic), so comparing `out/` with the recorded
-//! digests (the same comparison, lock and path checks as a full check) answers the question.
+//! — with the gitops out dir, the environments and a BLAKE3 digest of every file of the tree,
+//! with the stamp `emit` took of the file it wrote or found holding those bytes. `check` computes
+//! the same input digest; when a record has it, the compile would produce exactly that tree (the
+//! compile is deterministic), so comparing `out/` with the record (the same comparison, lock and
+//! path checks as a full check) answers the question: a file whose stamp is the recorded one is
+//! not read (`emit::Stamp` says why that is safe), any other is read and hashed.
 //! Anything else — no record, other inputs, a drift, an error, `--crds` — is answered by the full
 //! compile, which also prints the diff; the record only ever shortens a clean check.
 //!
@@ -23,11 +25,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::emit::{Expected, RenderedTree};
+use crate::emit::{Expected, RenderedTree, Stamp};
 use crate::load;
 
 /// Bumped whenever the record's meaning changes, so an old record is never read as a new one.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Where a spec directory's record lives, and the digest of the inputs a compile would read now.
 #[derive(Debug)]
@@ -45,24 +47,33 @@ pub struct Record {
     pub out: String,
     /// The environments, in promotion order.
     pub environments: Vec<String>,
-    /// Every file of the tree (the manifest included) → its digest.
-    pub files: BTreeMap<String, Digest>,
+    /// Every file of the tree (the manifest included) → its digest and stamp.
+    pub files: BTreeMap<String, Recorded>,
 }
 
-/// The BLAKE3 digest of a rendered file, as hex.
+/// What the record knows of a rendered file: the BLAKE3 digest of its bytes, as hex, and the
+/// stamp of the file the render wrote or found holding them (`emit::Stamp`), if it did.
 #[derive(Debug, Deserialize, Serialize)]
-#[serde(transparent)]
-pub struct Digest(String);
+pub struct Recorded {
+    digest: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stamp: Option<Stamp>,
+}
 
-impl Digest {
-    fn of(bytes: &[u8]) -> Self {
-        Digest(blake3::hash(bytes).to_hex().to_string())
+impl Recorded {
+    fn of(bytes: &[u8], stamp: Option<Stamp>) -> Self {
+        let digest = blake3::hash(bytes).to_hex().to_string();
+        Recorded { digest, stamp }
     }
 }
 
-impl Expected for Digest {
+impl Expected for Recorded {
     fn matches(&self, on_disk: &[u8]) -> bool {
-        blake3::hash(on_disk).to_hex().as_str() == self.0
+        blake3::hash(on_disk).to_hex().as_str() == self.digest
+    }
+
+    fn known_from(&self, meta: &fs::Metadata) -> bool {
+        self.stamp == Some(Stamp::of(meta))
     }
 
     fn text(&self) -> &str {
@@ -93,19 +104,31 @@ pub fn read(key: &Key) -> Option<Record> {
     // byte by byte through a reader.
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).ok()?.saturating_add(1));
     file.read_to_end(&mut bytes).ok()?;
-    let record: Record = serde_json::from_slice(&bytes).ok()?;
+    let mut record: Record = serde_json::from_slice(&bytes).ok()?;
+    // A stamp taken in the clock tick the record was written in could miss a write in the same
+    // tick after it: that file is read and hashed.
+    for recorded in record.files.values_mut() {
+        recorded.stamp = recorded.stamp.filter(|stamp| stamp.settled_before(&meta));
+    }
     (record.format == FORMAT && record.inputs == key.inputs).then_some(record)
 }
 
-/// Records that the inputs of `key` compile to `tree`. Best effort: a cache directory that cannot
-/// be written only means the next check compiles.
-pub fn write(key: &Key, out: &str, environments: &[String], tree: &RenderedTree) {
+/// Records that the inputs of `key` compile to `tree`, with the stamps of the files the render
+/// wrote or found holding their bytes. Best effort: a cache directory that cannot be written only
+/// means the next check compiles.
+pub fn write(
+    key: &Key,
+    out: &str,
+    environments: &[String],
+    tree: &RenderedTree,
+    stamps: &BTreeMap<String, Stamp>,
+) {
     let record = Record {
         format: FORMAT,
         inputs: key.inputs.clone(),
         out: out.to_owned(),
         environments: environments.to_vec(),
-        files: digests(tree),
+        files: recorded(tree, stamps),
     };
     let Some(dir) = key.path.parent() else {
         return;
@@ -133,11 +156,14 @@ pub fn same_inputs(a: &Key, b: &Key) -> bool {
     a.path == b.path && a.inputs == b.inputs
 }
 
-fn digests(tree: &RenderedTree) -> BTreeMap<String, Digest> {
+fn recorded(tree: &RenderedTree, stamps: &BTreeMap<String, Stamp>) -> BTreeMap<String, Recorded> {
     let files: Vec<(&String, &crate::emit::Text)> = tree.iter().collect();
     let parts = crate::parallel::runs(&files, crate::parallel::FILES_PER_THREAD, &|run| {
         run.iter()
-            .map(|(path, text)| ((*path).clone(), Digest::of(text.as_bytes())))
+            .map(|(path, text)| {
+                let stamp = stamps.get(*path).copied();
+                ((*path).clone(), Recorded::of(text.as_bytes(), stamp))
+            })
             .collect::<Vec<_>>()
     });
     parts.into_iter().flatten().collect()
@@ -260,7 +286,7 @@ mod tests {
             inputs: inputs_digest(&dir, None).unwrap(),
         };
         let tree: RenderedTree = [("dev/a.yaml".to_owned(), "a: 1\n".into())].into();
-        write(&key, "out", &["dev".to_owned()], &tree);
+        write(&key, "out", &["dev".to_owned()], &tree, &BTreeMap::new());
         let record = read(&key).expect("the record just written");
         assert_eq!(record.out, "out");
         assert_eq!(record.environments, ["dev"]);
@@ -280,5 +306,40 @@ mod tests {
 
         fs::write(&key_path, "{ not a record").unwrap();
         assert!(read(&key).is_none(), "a corrupt record");
+    }
+
+    /// A stamp is trusted only when the file last changed before the record was written: a
+    /// write in the same tick of the clock after the stamp was taken would not change it.
+    #[test]
+    fn a_stamp_is_trusted_only_when_the_file_changed_before_the_record() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("spec");
+        spec(&dir);
+        let file = temp.path().join("a.yaml");
+        fs::write(&file, "a: 1\n").unwrap();
+        let meta = fs::symlink_metadata(&file).unwrap();
+        let key = Key {
+            path: temp.path().join("cache/check-x.json"),
+            inputs: inputs_digest(&dir, None).unwrap(),
+        };
+        let tree: RenderedTree = [("dev/a.yaml".to_owned(), "a: 1\n".into())].into();
+        let stamps = [("dev/a.yaml".to_owned(), Stamp::of(&meta))].into();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        write(&key, "out", &["dev".to_owned()], &tree, &stamps);
+        let record = read(&key).unwrap();
+        assert!(record.files["dev/a.yaml"].known_from(&meta));
+        // Another file, or the same one changed, is not known from the stamp.
+        fs::write(&file, "a: 2\n").unwrap();
+        let changed = fs::symlink_metadata(&file).unwrap();
+        assert!(!record.files["dev/a.yaml"].known_from(&changed));
+        let other = fs::symlink_metadata(dir.join("platform.kdl")).unwrap();
+        assert!(!record.files["dev/a.yaml"].known_from(&other));
+
+        // The record written in the file's tick (here: dated before it): the file is hashed.
+        let record_file = fs::File::options().write(true).open(&key.path).unwrap();
+        record_file.set_modified(std::time::UNIX_EPOCH).unwrap();
+        let record = read(&key).unwrap();
+        assert!(!record.files["dev/a.yaml"].known_from(&meta));
+        assert!(record.files["dev/a.yaml"].matches(b"a: 1\n"));
     }
 }

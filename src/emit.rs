@@ -27,7 +27,8 @@
 //! The parts: `plan` decides every write, removal and refusal before the first write; `apply`
 //! makes them under the lock; `stage` builds new top-level directories aside; `compare` reads
 //! `out/` back and compares bytes; `manifest` is the journal's format; `paths` the checked ways
-//! of reaching a path below the out dir; `lock` the `flock`.
+//! of reaching a path below the out dir; `lock` the `flock`; `stamp` a file's state without its
+//! bytes.
 
 mod apply;
 mod compare;
@@ -36,6 +37,7 @@ mod manifest;
 mod paths;
 mod plan;
 mod stage;
+mod stamp;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -44,6 +46,7 @@ use std::path::{Path, PathBuf};
 pub use apply::{write_tree, write_tree_in};
 pub use compare::{Expected, compare_tree, compare_tree_in, read_rendered};
 pub use manifest::{MANIFEST_PATH, manifest_text};
+pub use stamp::Stamp;
 
 /// The rendered platform: relative path (forward slashes, e.g. "prod/mimir/values.yaml") -> file bytes.
 /// Produced in memory, complete and verified, before emit is called.
@@ -162,6 +165,9 @@ pub struct WriteReport {
     pub unchanged: Vec<String>,
     /// Owned files the spec no longer produces, and temporaries an interrupted render left.
     pub removed: Vec<String>,
+    /// The stamp of every file written or found unchanged, the manifest aside: each taken while
+    /// the file held the tree's bytes (for the check record).
+    pub stamps: BTreeMap<String, Stamp>,
 }
 
 /// How the committed out dir differs from the tree. Never writes.

@@ -37,13 +37,16 @@ fn the_record(cache: &Path) -> PathBuf {
     records.into_iter().next().expect("one record")
 }
 
-/// Changes the out/ file `path` to `text` and the record to say that is what was rendered: only a
-/// check that believes the record can call that up to date.
+fn read_record(record: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(record).expect("the record")).expect("JSON")
+}
+
+/// Changes the out/ file `path` to `text` and the record to say that is what was rendered (its
+/// digest, and no stamp): only a check that believes the record can call that up to date.
 fn forge(repo: &Repo, record: &Path, path: &str, text: &str) {
-    let mut json: serde_json::Value =
-        serde_json::from_slice(&fs::read(record).expect("the record")).expect("JSON");
+    let mut json = read_record(record);
     let digest = blake3::hash(text.as_bytes()).to_hex().to_string();
-    json["files"][path] = serde_json::Value::String(digest);
+    json["files"][path] = serde_json::json!({ "digest": digest });
     fs::write(record, serde_json::to_vec(&json).expect("JSON")).expect("write the record");
     repo.write(&format!("out/{path}"), text);
 }
@@ -131,6 +134,66 @@ fn a_record_never_hides_a_drift() {
     assert_exit(&run(&repo, cache.path(), &["check"]), 0);
     repo.edit("environments/dev.kdl", "dev.k8s", "dev2.k8s");
     drifted("an edited overlay");
+}
+
+/// The record keeps the stamp (device, inode, size, modification and change times) of every file
+/// the render wrote or found holding its bytes, and `check` does not read a file whose stamp is
+/// the recorded one: a drifted file given its own stamp in a forged record goes unseen. Any write
+/// to a file changes its change time, whatever it does to the size and the modification time,
+/// so with the true record the check reads the file and the drift shows.
+#[test]
+fn a_file_with_its_recorded_stamp_is_not_read_and_any_write_changes_the_stamp() {
+    use std::os::unix::fs::MetadataExt as _;
+    let repo = Repo::example();
+    let cache = tempfile::tempdir().expect("a directory");
+    assert_exit(&run(&repo, cache.path(), &["render"]), 0);
+    let record = the_record(cache.path());
+    let json = read_record(&record);
+    let files = json["files"].as_object().expect("files");
+    let stamped = files
+        .values()
+        .filter(|file| file["stamp"].is_array())
+        .count();
+    // Every file but the manifest, which the record hashes.
+    assert_eq!(stamped, files.len() - 1, "{json}");
+
+    // The same size and the same modification time, other bytes.
+    let values = "prod/loki/values.yaml";
+    let path = repo.path().join("out").join(values);
+    let modified = fs::metadata(&path)
+        .expect("stat")
+        .modified()
+        .expect("mtime");
+    repo.edit(&format!("out/{values}"), "retention", "retentioN");
+    let file = fs::File::options().write(true).open(&path).expect("open");
+    file.set_modified(modified)
+        .expect("set the modification time back");
+    drop(file);
+
+    // The record forged to hold the edited file's stamp beside the rendered bytes' digest. Written
+    // once the clock has moved past the edit's tick, so that the stamp is trusted.
+    let meta = fs::symlink_metadata(&path).expect("stat");
+    let stamp = [
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime().cast_unsigned(),
+        meta.mtime_nsec().cast_unsigned(),
+        meta.ctime().cast_unsigned(),
+        meta.ctime_nsec().cast_unsigned(),
+    ];
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let mut forged = json.clone();
+    forged["files"][values]["stamp"] = serde_json::json!(stamp);
+    fs::write(&record, serde_json::to_vec(&forged).expect("JSON")).expect("write the record");
+    assert_exit(&run(&repo, cache.path(), &["check"]), 0);
+    assert_exit(&run(&repo, cache.path(), &["check", "--no-cache"]), 1);
+
+    // The true record: the file's stamp changed, so it is read, and the drift shows.
+    fs::write(&record, serde_json::to_vec(&json).expect("JSON")).expect("write the record");
+    let output = run(&repo, cache.path(), &["check"]);
+    assert_exit(&output, 1);
+    assert!(stdout(&output).contains("retentioN"), "{}", stdout(&output));
 }
 
 #[test]

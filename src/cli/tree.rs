@@ -33,7 +33,8 @@ pub(super) fn render(invocation: Invocation) -> Result<i32, Error> {
         && compilation.warnings.is_empty()
     {
         let files = &compilation.files;
-        cache::write(key, &compilation.out, &compilation.environments, files);
+        let (out, environments) = (&compilation.out, &compilation.environments);
+        cache::write(key, out, environments, files, &report.stamps);
     }
     print_crd_summary(&compilation);
     let count = report.written.len() + report.unchanged.len();

@@ -11,7 +11,7 @@ use super::manifest::{MANIFEST_PATH, manifest_text, parse_manifest};
 use super::paths::{Dirs, check_tree, existing_file, read_existing, write_err};
 use super::plan::{Plan, check_space};
 use super::stage::{self, Staged};
-use super::{EmitError, Reason, Refusal, RenderedTree, TMP_SUFFIX, WriteReport};
+use super::{EmitError, Reason, Refusal, RenderedTree, Stamp, TMP_SUFFIX, WriteReport};
 use crate::parallel;
 
 /// Test-only failure point (debug builds): abort the process, as `kill -9` would, just before
@@ -111,9 +111,14 @@ fn write_locked(
         }
     }
     let staged = Staged::new(out_dir, &plan)?;
-    write_files(out_dir, &plan.writes, &staged)?;
+    let written_stamps = write_files(out_dir, &plan.writes, &staged)?;
     staged.publish(out_dir)?;
     (report.written).extend(plan.writes.iter().map(|(path, _)| (*path).to_owned()));
+    let stamped = (plan.writes.iter().map(|(path, _)| *path)).zip(written_stamps);
+    let unchanged = plan.unchanged.iter().copied().zip(plan.unchanged_stamps);
+    report.stamps = (stamped.chain(unchanged))
+        .map(|(path, stamp)| (path.to_owned(), stamp))
+        .collect();
     if on_disk.as_deref() != Some(plan.manifest.as_bytes()) {
         write_manifest(out_dir, &plan.manifest)?;
     }
@@ -136,24 +141,34 @@ fn write_locked(
 /// Writes every planned file, the list shared out between the cores in contiguous runs (most
 /// of a fresh render is the filesystem creating files, and runs keep each thread in its own
 /// directories). Every thread finishes its run; the first error is returned. A partial write is
-/// what the journal, written before, is for.
-fn write_files(out_dir: &Path, writes: &[(&str, &str)], staged: &Staged) -> Result<(), EmitError> {
+/// what the journal, written before, is for. Returns the stamp of each file written, in order.
+fn write_files(
+    out_dir: &Path,
+    writes: &[(&str, &str)],
+    staged: &Staged,
+) -> Result<Vec<Stamp>, EmitError> {
     // Temporaries are made under an absolute path: given a relative one, tempfile asks the
     // working directory again for every file.
     let absolute = std::path::absolute(out_dir).map_err(write_err(out_dir))?;
     let results = parallel::runs(writes, parallel::FILES_PER_THREAD, &|run| {
         let mut made = HashSet::new();
-        run.iter().try_for_each(|(path, content)| {
-            if let Some(aside) = staged.place(path) {
-                make_parent_of(&aside, &mut made)?;
-                abort_point();
-                return stage::write_new(&aside, &out_dir.join(path), content);
-            }
-            make_parent(out_dir, path, &mut made)?;
-            write_file(out_dir, &absolute, path, content)
-        })
+        run.iter()
+            .map(|(path, content)| {
+                if let Some(aside) = staged.place(path) {
+                    make_parent_of(&aside, &mut made)?;
+                    abort_point();
+                    return stage::write_new(&aside, &out_dir.join(path), content);
+                }
+                make_parent(out_dir, path, &mut made)?;
+                write_file(out_dir, &absolute, path, content)
+            })
+            .collect::<Result<Vec<Stamp>, EmitError>>()
     });
-    results.into_iter().collect()
+    let mut stamps = Vec::with_capacity(writes.len());
+    for run in results {
+        stamps.extend(run?);
+    }
+    Ok(stamps)
 }
 
 fn make_parent(out_dir: &Path, rel: &str, made: &mut HashSet<PathBuf>) -> Result<(), EmitError> {
@@ -177,16 +192,25 @@ fn make_parent_of(path: &Path, made: &mut HashSet<PathBuf>) -> Result<(), EmitEr
 /// Replaces `rel` with `content` atomically: a temporary sibling created exclusively under a
 /// random name (`O_EXCL`: a planted file or symlink is never opened), then renamed. The caller
 /// has checked the parents and the target, and made the directory.
-/// `absolute` is `out_dir` made absolute, where the temporary is created.
-fn write_file(out_dir: &Path, absolute: &Path, rel: &str, content: &str) -> Result<(), EmitError> {
-    replace(out_dir, absolute, rel, content, false, abort_point)
+/// `absolute` is `out_dir` made absolute, where the temporary is created. Returns the file's
+/// stamp.
+fn write_file(
+    out_dir: &Path,
+    absolute: &Path,
+    rel: &str,
+    content: &str,
+) -> Result<Stamp, EmitError> {
+    let file = replace(out_dir, absolute, rel, content, false, abort_point)?;
+    // After the rename, which sets the change time.
+    let meta = file.metadata().map_err(write_err(&out_dir.join(rel)))?;
+    Ok(Stamp::of(&meta))
 }
 
 /// Like `write_file`, with the bytes flushed to disk before the rename: the manifest is the
 /// journal, and a rename that outlives a crash must not point at bytes never written. (Flushing
 /// every file would cost about a second per full render; a lost one is drift the journal lists.)
 fn write_manifest(out_dir: &Path, content: &str) -> Result<(), EmitError> {
-    replace(out_dir, out_dir, MANIFEST_PATH, content, true, || {})
+    replace(out_dir, out_dir, MANIFEST_PATH, content, true, || {}).map(drop)
 }
 
 fn replace(
@@ -196,7 +220,7 @@ fn replace(
     content: &str,
     flush: bool,
     before_rename: fn(),
-) -> Result<(), EmitError> {
+) -> Result<fs::File, EmitError> {
     let target = out_dir.join(rel);
     let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
         return Err(EmitError::UnsafePath { path: rel.into() });
@@ -213,8 +237,7 @@ fn replace(
     before_rename();
     // On failure the temporary is dropped, which removes it.
     tmp.persist(&target)
-        .map_err(|e| write_err(&target)(e.error))?;
-    Ok(())
+        .map_err(|e| write_err(&target)(e.error))
 }
 
 /// Group and world may read generated files, as with any file the user creates (the umask

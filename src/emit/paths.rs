@@ -181,19 +181,19 @@ pub(super) fn existing_dir(
     Ok(Some(dir))
 }
 
-/// The path and size of `rel` if it is a regular file reachable without symlinks, else `None`.
-fn existing_file_len(
+/// The path and `lstat` of `rel` if it is a regular file reachable without symlinks, else `None`.
+pub(super) fn existing_file_meta(
     dirs: &mut Dirs,
     out_dir: &Path,
     rel: &str,
-) -> Result<Option<(PathBuf, u64)>, EmitError> {
+) -> Result<Option<(PathBuf, fs::Metadata)>, EmitError> {
     match check_parents(dirs, out_dir, rel) {
         Err(EmitError::NotAFile { .. }) => return Ok(None),
         other => other?,
     }
     let path = out_dir.join(rel);
     Ok(match stat(&path)? {
-        Some(meta) if meta.is_file() => Some((path, meta.len())),
+        Some(meta) if meta.is_file() => Some((path, meta)),
         _ => None,
     })
 }
@@ -204,7 +204,7 @@ pub(super) fn existing_file(
     out_dir: &Path,
     rel: &str,
 ) -> Result<Option<PathBuf>, EmitError> {
-    Ok(existing_file_len(dirs, out_dir, rel)?.map(|(path, _)| path))
+    Ok(existing_file_meta(dirs, out_dir, rel)?.map(|(path, _)| path))
 }
 
 pub(super) fn read_existing(
@@ -212,10 +212,10 @@ pub(super) fn read_existing(
     out_dir: &Path,
     rel: &str,
 ) -> Result<Option<Vec<u8>>, EmitError> {
-    let Some((path, len)) = existing_file_len(dirs, out_dir, rel)? else {
+    let Some((path, meta)) = existing_file_meta(dirs, out_dir, rel)? else {
         return Ok(None);
     };
-    read_file(&path, len).map(Some)
+    read_file(&path, meta.len()).map(Some)
 }
 
 /// The bytes of the regular file `path`, found to be `len` bytes long: opened without following

@@ -10,13 +10,16 @@ use rustix::fs::Access;
 
 use super::manifest::{MANIFEST_PATH, manifest_text};
 use super::paths::{Dirs, existing_file, leftovers, read_err, read_file, stat};
-use super::{EmitError, Reason, RenderedTree};
+use super::{EmitError, Reason, RenderedTree, Stamp};
 
 /// Everything a render will do, decided before its first write.
 pub(super) struct Plan<'t> {
     /// In-scope files whose bytes change (the manifest aside), in path order.
     pub(super) writes: Vec<(&'t str, &'t str)>,
     pub(super) unchanged: Vec<&'t str>,
+    /// The stamp of each unchanged file, taken before its bytes were read and found the tree's
+    /// (a write after that changes the stamp).
+    pub(super) unchanged_stamps: Vec<Stamp>,
     /// Owned files the tree no longer has, in scope, still regular files on disk.
     pub(super) removals: Vec<String>,
     /// Temporaries an interrupted render left, relative to the out dir.
@@ -55,6 +58,7 @@ impl<'t> Plan<'t> {
         let mut plan = Plan {
             writes: Vec::new(),
             unchanged: Vec::new(),
+            unchanged_stamps: Vec::new(),
             removals: Vec::new(),
             leftovers: Vec::new(),
             manifest: String::new(),
@@ -135,6 +139,7 @@ impl<'t> Plan<'t> {
                         && read_file(&target, meta.len())? == content.as_bytes()
                     {
                         self.unchanged.push(path);
+                        self.unchanged_stamps.push(Stamp::of(&meta));
                         return Ok(());
                     }
                     if !owned.contains(path) {

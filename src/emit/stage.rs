@@ -14,7 +14,7 @@ use std::{fs, io};
 
 use super::paths::write_err;
 use super::plan::Plan;
-use super::{EmitError, TMP_SUFFIX};
+use super::{EmitError, Stamp, TMP_SUFFIX};
 
 /// The top-level directories this render builds aside, with where each is being built.
 #[derive(Debug, Default)]
@@ -82,13 +82,18 @@ pub(super) fn rename_new(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Writes a new file of a directory built aside: created exclusively (nothing planted there is
-/// opened), at its own name. `target` is where it will be, for the error.
-pub(super) fn write_new(path: &Path, target: &Path, content: &str) -> Result<(), EmitError> {
+/// opened), at its own name; returns its stamp (renaming the directory keeps it). `target` is
+/// where it will be, for the error.
+pub(super) fn write_new(path: &Path, target: &Path, content: &str) -> Result<Stamp, EmitError> {
     fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o666)
         .open(path)
-        .and_then(|mut file| file.write_all(content.as_bytes()))
+        .and_then(|mut file| {
+            file.write_all(content.as_bytes())?;
+            file.metadata()
+        })
+        .map(|meta| Stamp::of(&meta))
         .map_err(write_err(target))
 }

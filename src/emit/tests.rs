@@ -41,12 +41,24 @@ fn no_tmp_files(dir: &Path) -> bool {
         .all(|p| !p.contains(".lgtmc-tmp"))
 }
 
+/// Takes the report's stamps out, after checking that they are the stamps of exactly `paths` as
+/// they are on disk now.
+fn assert_stamped(out: &Path, report: &mut WriteReport, paths: &[&str]) {
+    let stamps = std::mem::take(&mut report.stamps);
+    assert_eq!(stamps.keys().collect::<Vec<_>>(), paths);
+    for (path, stamp) in stamps {
+        let meta = fs::symlink_metadata(out.join(&path)).unwrap();
+        assert_eq!(stamp, Stamp::of(&meta), "{path}");
+    }
+}
+
 #[test]
 fn first_write_writes_all_and_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let t = tree(&[("prod/mimir/values.yaml", "a: 1\n"), ("README.md", "hi\n")]);
-    let report = write_tree(&out, &t).unwrap();
+    let mut report = write_tree(&out, &t).unwrap();
+    assert_stamped(&out, &mut report, &["README.md", "prod/mimir/values.yaml"]);
     let all = strs(&[MANIFEST_PATH, "README.md", "prod/mimir/values.yaml"]);
     assert_eq!(
         report,
@@ -74,7 +86,8 @@ fn same_tree_twice_writes_nothing_and_keeps_mtimes() {
             .unwrap()
     };
     t.keys().for_each(|p| open(p).set_modified(old).unwrap());
-    let report = write_tree(dir.path(), &t).unwrap();
+    let mut report = write_tree(dir.path(), &t).unwrap();
+    assert_stamped(dir.path(), &mut report, &["a/b.yaml", "c.yaml"]);
     let unchanged = t.keys().cloned().collect();
     assert_eq!(
         report,
@@ -94,7 +107,9 @@ fn changed_file_is_rewritten() {
     let out = dir.path();
     write_tree(out, &tree(&[("a.yaml", "v: 1\n"), ("b.yaml", "b\n")])).unwrap();
     fs::write(out.join("b.yaml"), "hand edit\n").unwrap();
-    let report = write_tree(out, &tree(&[("a.yaml", "v: 22\n"), ("b.yaml", "b\n")])).unwrap();
+    let mut report = write_tree(out, &tree(&[("a.yaml", "v: 22\n"), ("b.yaml", "b\n")])).unwrap();
+    // Replaced through a temporary and a rename: stamped after the rename.
+    assert_stamped(out, &mut report, &["a.yaml", "b.yaml"]);
     assert_eq!(report.written, strs(&["a.yaml", "b.yaml"]));
     assert_eq!(
         (read(out.join("a.yaml")), read(out.join("b.yaml"))),
