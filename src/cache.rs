@@ -196,15 +196,7 @@ fn inputs_digest(spec_dir: &Path, templates_dir: Option<&Path>) -> Option<String
     let exe = std::env::current_exe().ok()?;
     let meta = fs::metadata(&exe).ok()?;
     part(exe.as_os_str().as_encoded_bytes());
-    for number in [
-        meta.dev(),
-        meta.ino(),
-        meta.size(),
-        meta.mtime().cast_unsigned(),
-        meta.mtime_nsec().cast_unsigned(),
-        meta.ctime().cast_unsigned(),
-        meta.ctime_nsec().cast_unsigned(),
-    ] {
+    for number in Stamp::of(&meta).numbers() {
         part(&number.to_le_bytes());
     }
     for (name, path) in load::input_files(spec_dir).ok()? {

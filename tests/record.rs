@@ -143,7 +143,6 @@ fn a_record_never_hides_a_drift() {
 /// so with the true record the check reads the file and the drift shows.
 #[test]
 fn a_file_with_its_recorded_stamp_is_not_read_and_any_write_changes_the_stamp() {
-    use std::os::unix::fs::MetadataExt as _;
     let repo = Repo::example();
     let cache = tempfile::tempdir().expect("a directory");
     assert_exit(&run(&repo, cache.path(), &["render"]), 0);
@@ -173,15 +172,7 @@ fn a_file_with_its_recorded_stamp_is_not_read_and_any_write_changes_the_stamp() 
     // The record forged to hold the edited file's stamp beside the rendered bytes' digest. Written
     // once the clock has moved past the edit's tick, so that the stamp is trusted.
     let meta = fs::symlink_metadata(&path).expect("stat");
-    let stamp = [
-        meta.dev(),
-        meta.ino(),
-        meta.size(),
-        meta.mtime().cast_unsigned(),
-        meta.mtime_nsec().cast_unsigned(),
-        meta.ctime().cast_unsigned(),
-        meta.ctime_nsec().cast_unsigned(),
-    ];
+    let stamp = lgtmc::emit::Stamp::of(&meta).numbers();
     std::thread::sleep(std::time::Duration::from_millis(50));
     let mut forged = json.clone();
     forged["files"][values]["stamp"] = serde_json::json!(stamp);

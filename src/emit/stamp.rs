@@ -34,6 +34,11 @@ impl Stamp {
         ])
     }
 
+    /// The numbers, in order: device, inode, size, modification time (s, ns), change time (s, ns).
+    pub fn numbers(&self) -> [u64; 7] {
+        self.0
+    }
+
     /// Whether the file's change time is strictly before `modified` (the record's own
     /// modification time, from the same clock): a write after the record then changes the stamp.
     pub fn settled_before(&self, modified: &Metadata) -> bool {
