@@ -570,6 +570,55 @@ fn dashboards_in_a_directory_per_tenant_move_to_one_directory() {
     assert_exit(&repo.run(&["check"]), 0);
 }
 
+/// What the real `kubectl kustomize` makes of the provisioning: one ConfigMap per dashboard, its
+/// one key the dashboard's file name (`overview.json`, not the `<tenant>.overview.json` it has in
+/// out/), holding that file's bytes, in the folder of the tenant that names the file. The
+/// sidecar writes the key into the folder, so this is what Grafana loads.
+#[test]
+fn kustomize_builds_a_configmap_per_dashboard_keyed_by_its_file_name() {
+    let Some(kubectl) = crate::common::tool("kubectl") else {
+        return;
+    };
+    let repo = Repo::example();
+    assert_exit(&repo.run(&["render"]), 0);
+    let files = repo.snapshot_tree("out");
+    for env in ENVIRONMENTS {
+        let dir = format!("{env}/grafana/provisioning");
+        let output = std::process::Command::new(&kubectl)
+            .arg("kustomize")
+            .arg(repo.path().join("out").join(&dir))
+            .output()
+            .expect("kubectl runs");
+        assert!(output.status.success(), "{}", stderr(&output));
+        let built = String::from_utf8(output.stdout).expect("UTF-8");
+        let mut dashboards = BTreeSet::new();
+        for document in serde_norway::Deserializer::from_str(&built) {
+            let config_map: Value = serde::Deserialize::deserialize(document).expect("YAML");
+            if config_map["metadata"]["labels"]["grafana_dashboard"] != "1" {
+                continue;
+            }
+            let folder = config_map["metadata"]["annotations"]["grafana_folder"]
+                .as_str()
+                .expect("a folder");
+            let data = config_map["data"].as_object().expect("data");
+            assert_eq!(data.len(), 1, "{config_map}");
+            let (key, text) = data.iter().next().expect("one key");
+            let path = format!("{dir}/dashboards/{folder}.{key}");
+            let file = files
+                .get(&path)
+                .unwrap_or_else(|| panic!("{path} for {key}"));
+            assert_eq!(text.as_str().expect("text").as_bytes(), &file[..], "{path}");
+            dashboards.insert(path);
+        }
+        let rendered: BTreeSet<String> = files
+            .keys()
+            .filter(|path| path.starts_with(&format!("{dir}/dashboards/")))
+            .cloned()
+            .collect();
+        assert_eq!(dashboards, rendered, "a ConfigMap for every dashboard file");
+    }
+}
+
 /// A dashboard in tenant `dev`'s folder that queries the platform tenant's metrics fails the
 /// render with a message naming the dashboard, the tenant and the foreign uid; nothing is written.
 #[test]

@@ -115,8 +115,7 @@ fn write_locked(
     staged.publish(out_dir)?;
     (report.written).extend(plan.writes.iter().map(|(path, _)| (*path).to_owned()));
     let stamped = (plan.writes.iter().map(|(path, _)| *path)).zip(written_stamps);
-    let unchanged = plan.unchanged.iter().copied().zip(plan.unchanged_stamps);
-    report.stamps = (stamped.chain(unchanged))
+    report.stamps = (stamped.chain(plan.unchanged.iter().copied()))
         .map(|(path, stamp)| (path.to_owned(), stamp))
         .collect();
     if on_disk.as_deref() != Some(plan.manifest.as_bytes()) {
@@ -129,7 +128,7 @@ fn write_locked(
     }
     report
         .unchanged
-        .extend(plan.unchanged.into_iter().map(str::to_owned));
+        .extend(plan.unchanged.iter().map(|(path, _)| (*path).to_owned()));
     report.written.sort();
     report.unchanged.sort();
     report.removed.sort();

@@ -16,10 +16,9 @@ use super::{EmitError, Reason, RenderedTree, Stamp};
 pub(super) struct Plan<'t> {
     /// In-scope files whose bytes change (the manifest aside), in path order.
     pub(super) writes: Vec<(&'t str, &'t str)>,
-    pub(super) unchanged: Vec<&'t str>,
-    /// The stamp of each unchanged file, taken before its bytes were read and found the tree's
-    /// (a write after that changes the stamp).
-    pub(super) unchanged_stamps: Vec<Stamp>,
+    /// In-scope files that already hold their bytes, each with its stamp, taken before its bytes
+    /// were read and found the tree's (a write after that changes the stamp).
+    pub(super) unchanged: Vec<(&'t str, Stamp)>,
     /// Owned files the tree no longer has, in scope, still regular files on disk.
     pub(super) removals: Vec<String>,
     /// Temporaries an interrupted render left, relative to the out dir.
@@ -58,7 +57,6 @@ impl<'t> Plan<'t> {
         let mut plan = Plan {
             writes: Vec::new(),
             unchanged: Vec::new(),
-            unchanged_stamps: Vec::new(),
             removals: Vec::new(),
             leftovers: Vec::new(),
             manifest: String::new(),
@@ -138,8 +136,7 @@ impl<'t> Plan<'t> {
                     if meta.len() == content.len() as u64
                         && read_file(&target, meta.len())? == content.as_bytes()
                     {
-                        self.unchanged.push(path);
-                        self.unchanged_stamps.push(Stamp::of(&meta));
+                        self.unchanged.push((path, Stamp::of(&meta)));
                         return Ok(());
                     }
                     if !owned.contains(path) {

@@ -5,9 +5,9 @@
 //!
 //! - each tenant's data source file defines only data sources that send that tenant's
 //!   `X-Scope-OrgID`, and every link between data sources stays within the tenant;
-//! - every dashboard in a tenant's folder (`dashboards/<tenant>.<file>`) is JSON with a `schemaVersion`, names every data
-//!   source by uid (never the default, never by name, never through a data source variable), and
-//!   names only that tenant's;
+//! - every dashboard in a tenant's folder (`dashboards/<tenant>.<file>`) is JSON with a
+//!   `schemaVersion`, names every data source by uid (never the default, never by name, never
+//!   through a data source variable), and names only that tenant's;
 //! - every alert rule queries only data sources of the tenant whose folder holds it.
 //!
 //! A failure is a template bug (exit 3): the message names the file, the dashboard or rule, the
@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::ParsedTree;
 use crate::format::Parsed;
-use crate::plan::grafana::{EXPRESSION_DATASOURCE, PROVISIONING_DIR};
+use crate::plan::grafana::{EXPRESSION_DATASOURCE, PROVISIONING_DIR, dashboard_tenant};
 use crate::render::Rendered;
 
 /// The header that carries the tenant, and the only one a data source may send it in.
@@ -124,15 +124,12 @@ impl<'r> Isolation<'r> {
             deferred: &mut self.deferred,
             errors: &mut self.errors,
         };
+        if let Some(tenant) = dashboard_tenant(relative) {
+            return checker.dashboard(path, tenant, parsed);
+        }
         let mut parts = relative.split('/');
         match (parts.next(), parts.next(), parts.next()) {
             (Some("datasources"), Some(file), None) => checker.datasources(path, file, parsed),
-            // `dashboards/<tenant>.<file>` (`plan::grafana::dashboard_path`).
-            (Some("dashboards"), Some(file), None) => {
-                if let Some((tenant, _)) = file.split_once('.') {
-                    checker.dashboard(path, tenant, parsed);
-                }
-            }
             (Some("alerting"), Some(_), None) => checker.alerting(path, parsed),
             _ => {}
         }

@@ -113,10 +113,18 @@ impl DatasourcePlan {
 /// Where a tenant's dashboard `file` is below the provisioning directory: beside the others, named
 /// by its tenant and its file (`dashboards/dev.overview.json`). Not a directory per tenant: at
 /// 2,000 tenants that was 6,000 directories of one file each, 15% of a fresh render's time on ext4
-/// (issue 14). Tenant ids have no dot, so the first one ends the tenant (`verify::isolation`
-/// reads it back); the ConfigMap key stays `file` (`config_maps`).
+/// (issue 14). The ConfigMap key stays `file` (`config_maps`).
 pub fn dashboard_path(tenant: &str, file: &str) -> String {
     format!("dashboards/{tenant}.{file}")
+}
+
+/// The tenant whose folder holds the dashboard at `path` below the provisioning directory, as
+/// `dashboard_path` named it (tenant ids have no dot, so the first one ends the tenant); `None`
+/// for any other path.
+pub fn dashboard_tenant(path: &str) -> Option<&str> {
+    let name = path.strip_prefix("dashboards/")?;
+    let (tenant, _) = name.split_once('.')?;
+    (!name.contains('/')).then_some(tenant)
 }
 
 /// One dashboard file in one tenant's folder.

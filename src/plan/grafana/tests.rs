@@ -12,6 +12,26 @@ fn provisioning_literals_double_dollars() {
 }
 
 #[test]
+fn a_dashboards_tenant_is_read_back_from_its_path() {
+    for (tenant, file) in [
+        ("dev", "overview.json"),
+        ("platform", "collector-health.json"),
+    ] {
+        assert_eq!(
+            dashboard_tenant(&dashboard_path(tenant, file)),
+            Some(tenant)
+        );
+    }
+    for other in [
+        "datasources/dev.yaml",
+        "dashboards/dev",
+        "dashboards/dev/overview.json",
+    ] {
+        assert_eq!(dashboard_tenant(other), None, "{other}");
+    }
+}
+
+#[test]
 fn ref_ids_are_letters() {
     assert_eq!(ref_id(0), "A");
     assert_eq!(ref_id(3), "D");
